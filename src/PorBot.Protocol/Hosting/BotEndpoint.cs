@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PorBot.Protocol.Activities;
+using PorBot.Protocol.Auth;
+using PorBot.Protocol.Connector;
+
+namespace PorBot.Protocol.Hosting;
+
+public static class BotEndpoint
+{
+    /// <summary>
+    /// Maps the Bot Framework messaging endpoint: size cap (413), JSON parse (400), channel
+    /// authentication (401), then the turn; invokes are answered in the response body.
+    /// </summary>
+    public static IEndpointConventionBuilder MapBot(this IEndpointRouteBuilder endpoints, string pattern = "/api/messages") =>
+        endpoints.MapPost(pattern, HandleAsync).DisableAntiforgery().WithName("BotMessages");
+
+    private static async Task HandleAsync(HttpContext http)
+    {
+        var services = http.RequestServices;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("PorBot.Protocol.BotEndpoint");
+        var limit = services.GetRequiredService<IOptions<BotHostingOptions>>().Value.MaxRequestBodyBytes;
+        var cancellationToken = http.RequestAborted;
+
+        var body = await ReadBodyAsync(http.Request, limit, cancellationToken);
+        if (body is null)
+        {
+            http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return;
+        }
+
+        var activity = TryParse(body, out var problem);
+        if (activity is null)
+        {
+            logger.LogInformation("Rejected activity: {Problem}", problem);
+            await WriteProblemAsync(http, StatusCodes.Status400BadRequest, problem!);
+            return;
+        }
+
+        var validator = services.GetRequiredService<IChannelTokenValidator>();
+        var auth = await validator.AuthenticateAsync(http.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, activity, cancellationToken);
+        if (!auth.Succeeded)
+        {
+            // The reason goes to the log only: telling a caller why its token failed helps attackers.
+            logger.LogWarning("Unauthorized request to the messaging endpoint: {Reason}", auth.FailureReason);
+            http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+
+        if (!auth.IsAnonymous && activity.ServiceUrl is { Length: > 0 } serviceUrl)
+        {
+            services.GetRequiredService<ServiceUrlTrust>().Trust(serviceUrl);
+        }
+
+        var correlationId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
+        var turn = new TurnContext(
+            activity,
+            auth.IsAnonymous ? ChannelAuthContext.Anonymous : new ChannelAuthContext(true, auth.Identity),
+            services.GetRequiredService<IConnectorClient>(),
+            services,
+            correlationId);
+
+        var invokeResponse = await services.GetRequiredService<TurnPipeline>().RunAsync(turn, cancellationToken);
+        if (invokeResponse is null)
+        {
+            http.Response.StatusCode = StatusCodes.Status200OK;
+            return;
+        }
+
+        http.Response.StatusCode = invokeResponse.Status;
+        if (invokeResponse.Body is not null)
+        {
+            http.Response.ContentType = "application/json; charset=utf-8";
+            await JsonSerializer.SerializeAsync(http.Response.Body, invokeResponse.Body, invokeResponse.Body.GetType(), ProtocolJson.Options, cancellationToken);
+        }
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is larger.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        // Counting ourselves works on Kestrel and TestServer alike (TestServer ignores body size limits).
+        if (request.ContentLength > limit) return null;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > limit) return null;
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static Activity? TryParse(byte[] body, out string? problem)
+    {
+        problem = null;
+        if (body.Length == 0)
+        {
+            problem = "The request body is empty; expected a JSON activity.";
+            return null;
+        }
+
+        try
+        {
+            var activity = JsonSerializer.Deserialize<Activity>(body, ProtocolJson.Options);
+            if (activity is null) problem = "The request body is JSON null; expected an activity object.";
+            else if (string.IsNullOrWhiteSpace(activity.Type)) problem = "The activity has no 'type'.";
+            return problem is null ? activity : null;
+        }
+        catch (JsonException ex)
+        {
+            problem = $"The request body is not a valid activity: {ex.Message}";
+            return null;
+        }
+    }
+
+    private static Task WriteProblemAsync(HttpContext http, int status, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, title: "Bad activity").ExecuteAsync(http);
+}

@@ -1,0 +1,145 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PorBot.Protocol.Activities;
+using PorBot.Protocol.Connector;
+
+namespace PorBot.Protocol.Hosting;
+
+/// <summary>
+/// Runs one turn: normalise the activity, run middleware, route to the single handler for it, show
+/// typing for slow message turns, and turn a handler exception into an apology instead of a 500.
+/// </summary>
+public sealed class TurnPipeline(
+    BotRoutes routes,
+    IOptions<BotHostingOptions> options,
+    ILogger<TurnPipeline> logger)
+{
+    private const string Apology = "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a moment.";
+
+    /// <returns>The invoke response for invokes; null for every other activity.</returns>
+    public async Task<InvokeResponse?> RunAsync(TurnContext turn, CancellationToken cancellationToken)
+    {
+        TeamsNormalizer.Normalize(turn);
+        var middleware = turn.Services.GetServices<ITurnMiddleware>().ToArray();
+        InvokeResponse? invokeResponse = null;
+
+        using var scope = logger.BeginScope(new Dictionary<string, object?>
+        {
+            ["CorrelationId"] = turn.CorrelationId,
+            ["ActivityType"] = turn.Activity.Type,
+            ["ConversationId"] = turn.Activity.Conversation?.Id,
+        });
+
+        try
+        {
+            await RunMiddlewareAsync(0);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Turn failed (correlation id {CorrelationId}) for {ActivityType} {InvokeName}",
+                turn.CorrelationId, turn.Activity.Type, turn.Activity.Name);
+            invokeResponse = await ApologiseAsync(turn, cancellationToken);
+        }
+
+        return turn.Activity.IsInvoke ? invokeResponse ?? InvokeResponse.NotImplemented() : null;
+
+        Task RunMiddlewareAsync(int index) =>
+            index < middleware.Length
+                ? middleware[index].InvokeAsync(turn, () => RunMiddlewareAsync(index + 1), cancellationToken)
+                : RouteAsync();
+
+        async Task RouteAsync() => invokeResponse = await DispatchAsync(turn, cancellationToken);
+    }
+
+    private async Task<InvokeResponse?> DispatchAsync(TurnContext turn, CancellationToken cancellationToken)
+    {
+        var activity = turn.Activity;
+        if (activity.IsInvoke)
+        {
+            var invokeHandler = activity.Name is { } name ? routes.FindInvokeHandler(name) : null;
+            if (invokeHandler is null)
+            {
+                logger.LogInformation("No handler for invoke {InvokeName}; answering 501", activity.Name);
+                return InvokeResponse.NotImplemented();
+            }
+
+            return await ((IInvokeHandler)turn.Services.GetRequiredService(invokeHandler)).HandleAsync(turn, cancellationToken);
+        }
+
+        if (string.Equals(activity.Type, ActivityTypes.Message, StringComparison.OrdinalIgnoreCase))
+        {
+            var command = routes.FindCommand(turn.Text);
+            if (command is { } c) turn.Items[TurnItems.CommandArgument] = c.Argument;
+            var handlerType = command?.Handler ?? routes.MessageFallback;
+            if (handlerType is null) return null;
+            await WithTypingIndicatorAsync(turn, ((ITurnHandler)turn.Services.GetRequiredService(handlerType)).HandleAsync(turn, cancellationToken), cancellationToken);
+            return null;
+        }
+
+        var handler = activity.Type is { } type ? routes.FindActivityHandler(type) : null;
+        if (handler is null)
+        {
+            // Spec A2006: unknown activity types are accepted and ignored.
+            logger.LogDebug("No handler for activity type {ActivityType}; ignored", activity.Type);
+            return null;
+        }
+
+        await ((ITurnHandler)turn.Services.GetRequiredService(handler)).HandleAsync(turn, cancellationToken);
+        return null;
+    }
+
+    private async Task WithTypingIndicatorAsync(TurnContext turn, Task handling, CancellationToken cancellationToken)
+    {
+        var delay = options.Value.TypingIndicatorDelay;
+        if (await Task.WhenAny(handling, Task.Delay(delay, cancellationToken)) != handling && !turn.Responded)
+        {
+            try
+            {
+                await turn.SendActivityAsync(Activity.CreateTyping(), cancellationToken);
+            }
+            catch (ConnectorException ex)
+            {
+                // A lost typing indicator is cosmetic; the answer itself still goes out.
+                logger.LogDebug(ex, "Typing indicator not delivered");
+            }
+        }
+
+        await handling;
+    }
+
+    private async Task<InvokeResponse?> ApologiseAsync(TurnContext turn, CancellationToken cancellationToken)
+    {
+        var text = $"{Apology} (reference: {turn.CorrelationId})";
+        if (turn.Activity.IsInvoke)
+        {
+            return InvokeResponse.Ok(new AdaptiveCardInvokeResponse
+            {
+                StatusCode = 500,
+                Type = AdaptiveCardInvokeResponse.ErrorType,
+                Value = new InvokeError { Code = "InternalError", Message = text },
+            });
+        }
+
+        if (!string.Equals(turn.Activity.Type, ActivityTypes.Message, StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            await turn.SendTextAsync(text, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not deliver the apology for correlation id {CorrelationId}", turn.CorrelationId);
+        }
+
+        return null;
+    }
+}
+
+public static class TurnItems
+{
+    /// <summary>The text after a matched command's words ("lookup contoso.com" → "contoso.com").</summary>
+    public const string CommandArgument = "PorBot.CommandArgument";
+
+    public static string GetCommandArgument(this TurnContext turn) =>
+        turn.Items.TryGetValue(CommandArgument, out var value) ? (string)value : string.Empty;
+}
