@@ -1,4 +1,25 @@
+using PorBot.Conversations;
+using PorBot.Protocol.Hosting;
+using PorBot.Storage;
+using PorBot.Welcome;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.UseBotFrameworkDefaultPort();
+builder.AddLocalModeWarning();
+builder.AddPorBotStorage();
+
+builder.Services.AddBot(builder.Configuration)
+    .AddConversations()
+    .AddWelcome();
+
+builder.Services.AddHealthChecks();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => Results.Ok());
-app.Run();
+
+await app.InitializeStorageAsync();
+
+app.MapBot("/api/messages");
+app.MapHealthChecks("/healthz");
+
+await app.RunAsync();
