@@ -1,16 +1,26 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using PorBot.Protocol.Auth;
 
 namespace PorBot.Protocol.Connector;
 
-// STUB: the connector helper replaces this file.
 public static class ConnectorServiceCollectionExtensions
 {
+    /// <summary>Per attempt; retries come on top (see <see cref="ConnectorRetryPolicy"/>).</summary>
+    public static readonly TimeSpan ConnectorRequestTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Registers the outbound side: <see cref="ServiceUrlTrust"/> and the MSAL token provider as
+    /// singletons (one MSAL application per process, so its token cache works) and
+    /// <see cref="IConnectorClient"/> as a typed HttpClient. Binding and validating
+    /// <see cref="BotAuthenticationOptions"/> is the caller's job. Register an
+    /// <c>IMsalHttpClientFactory</c> before the first token request to send MSAL's traffic elsewhere (tests).
+    /// </summary>
     public static IServiceCollection AddBotConnector(this IServiceCollection services)
     {
-        services.AddSingleton<ServiceUrlTrust>();
-        services.AddSingleton<IBotTokenProvider, MsalBotTokenProvider>();
-        services.AddHttpClient<IConnectorClient, ConnectorClient>();
+        services.TryAddSingleton<ServiceUrlTrust>();
+        services.TryAddSingleton<IBotTokenProvider, MsalBotTokenProvider>();
+        services.AddHttpClient<IConnectorClient, ConnectorClient>(client => client.Timeout = ConnectorRequestTimeout);
         return services;
     }
 }
