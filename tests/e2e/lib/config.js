@@ -1,0 +1,47 @@
+// Settings of the e2e run, all overridable from the environment (see README.md).
+"use strict";
+const path = require("path");
+
+const repoRoot = path.resolve(__dirname, "..", "..", "..");
+const e2eDir = path.resolve(__dirname, "..");
+
+/**
+ * "/source/flags" or a bare source; several patterns as a JSON array of such strings.
+ * All patterns of a list must match the SAME bot message.
+ */
+function parsePatterns(name, fallback) {
+  const raw = process.env[name];
+  const items = raw === undefined || raw === "" ? fallback : raw.trim().startsWith("[") ? JSON.parse(raw) : [raw];
+  return items.map((item) => {
+    const m = /^\/(.*)\/([a-z]*)$/s.exec(item);
+    try { return m ? new RegExp(m[1], m[2]) : new RegExp(item); }
+    catch (e) { throw new Error(`${name}: bad regex ${JSON.stringify(item)}: ${e.message}`); }
+  });
+}
+
+function seconds(name, fallback) {
+  const v = Number(process.env[name] || fallback);
+  if (!(v > 0)) throw new Error(`${name} must be a positive number of seconds`);
+  return v * 1000;
+}
+
+const defaultBotDll = path.join(repoRoot, "src", "PorBot", "bin", "Release", "net10.0", "PorBot.dll");
+
+module.exports = {
+  repoRoot,
+  e2eDir,
+  outputDir: path.join(e2eDir, "test-output"),
+  chromium: process.env.PORBOT_E2E_CHROMIUM || process.env.PORBOT_CHROMIUM || "/usr/bin/chromium",
+  // A shell command; "{port}" is replaced by the bot's port (also in $PORT and ASPNETCORE_URLS).
+  botCommand: process.env.PORBOT_E2E_BOT_CMD || null,
+  defaultBotDll,
+  healthPath: process.env.PORBOT_E2E_HEALTH_PATH || "/healthz",
+  // "any": any HTTP answer proves the bot listens (for bots without a health endpoint, like the peer bot).
+  healthStatus: process.env.PORBOT_E2E_HEALTH_STATUS || "200",
+  welcomeExpect: parsePatterns("PORBOT_E2E_EXPECT_WELCOME", ["/PorBot/", "/Partner of Record/i"]),
+  helpSay: process.env.PORBOT_E2E_HELP_TEXT || "help",
+  helpExpect: parsePatterns("PORBOT_E2E_EXPECT_HELP", ["/Partner of Record/i"]),
+  botStartTimeoutMs: seconds("PORBOT_E2E_BOT_START_TIMEOUT", 60),
+  replyTimeoutMs: seconds("PORBOT_E2E_REPLY_TIMEOUT", 20),
+  keepTemp: process.env.PORBOT_E2E_KEEP_TEMP === "1",
+};
