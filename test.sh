@@ -67,8 +67,8 @@ run_dotnet() {
 
 run_e2e() {
   log "end-to-end: Agents Playground in headless Chromium"
-  (cd tests/e2e && PORBOT_E2E_BOT_CMD="dotnet $PWD/../../src/PorBot/bin/Release/net10.0/PorBot.dll" \
-     node --test --test-reporter=spec 2>&1) | tee "$out/e2e.log"
+  # Runs the Release build made above: src/PorBot/bin/Release/net10.0/PorBot.dll (see tests/e2e/README.md).
+  (cd tests/e2e && npm test --silent 2>&1) | tee "$out/e2e.log"
   local code=${PIPESTATUS[0]}
   local p f s
   p=$(grep -E '^ℹ pass [0-9]+' "$out/e2e.log" | tail -1 | grep -oE '[0-9]+$'); p=${p:-0}
