@@ -11,6 +11,7 @@ public static class ConversationsExtensions
         bot.Services.AddTransient<ProactiveMessenger>();
         bot.Services.TryAddSingleton(TimeProvider.System);
         bot.Services.AddSingleton<IConversationReferenceStore, SqliteConversationReferenceStore>();
+        bot.Services.AddSingleton<IDialogStateStore, SqliteDialogStateStore>();
         return bot.Use<ConversationReferenceMiddleware>();
     }
 }
