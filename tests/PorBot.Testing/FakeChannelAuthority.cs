@@ -74,6 +74,17 @@ public sealed class FakeChannelAuthority : IAsyncDisposable
     /// <summary>For <c>ToBotFromTenantOpenIdMetadataUrl</c>: contains the literal <c>{tenant}</c> placeholder.</summary>
     public string TenantMetadataUrlTemplate => BaseUrl + "/{tenant}/v2.0/.well-known/openid-configuration";
 
+    /// <summary>
+    /// The configuration keys that point the bot at this authority, e.g. for
+    /// <c>WebApplicationFactory</c>: <c>foreach (var (k, v) in authority.Settings) builder.UseSetting(k, v);</c>
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["ToBotFromChannelOpenIdMetadataUrl"] = MetadataUrl,
+        ["ToBotFromChannelTokenIssuer"] = ChannelIssuer,
+        ["ToBotFromTenantOpenIdMetadataUrl"] = TenantMetadataUrlTemplate,
+    };
+
     /// <summary>False makes every document answer 503, as an outage of the metadata endpoint.</summary>
     public bool IsAvailable { get; set; } = true;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
@@ -493,14 +494,13 @@ public sealed class ChannelTokenValidatorTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug));
-        services.Configure<BotAuthenticationOptions>(options =>
-        {
-            options.MicrosoftAppId = AppId;
-            options.MicrosoftAppPassword = "not-used-inbound";
-            options.ToBotFromChannelOpenIdMetadataUrl = _authority.MetadataUrl;
-            options.ToBotFromTenantOpenIdMetadataUrl = _authority.TenantMetadataUrlTemplate;
-            configure?.Invoke(options);
-        });
+        // Bound from configuration the way the app does, so the authority's Settings keys are exercised too.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(_authority.Settings)
+            .AddInMemoryCollection([new("MicrosoftAppId", AppId), new("MicrosoftAppPassword", "not-used-inbound")])
+            .Build();
+        services.Configure<BotAuthenticationOptions>(configuration);
+        services.PostConfigure<BotAuthenticationOptions>(options => configure?.Invoke(options));
         services.AddChannelTokenValidator();
         var provider = services.BuildServiceProvider(validateScopes: true);
         _providers.Add(provider);
