@@ -111,6 +111,11 @@ public sealed class ChannelTokenValidator(
             if (endorsementProblem is not null) return Fail(endorsementProblem);
         }
 
+        // A tenant-issued token can be minted by any app of the bot's tenant; only the Bot Service adds a
+        // serviceurl claim, so such a token must carry one (and hence the activity a serviceUrl).
+        if (!source.RequiresEndorsements && string.IsNullOrEmpty(activity.ServiceUrl))
+            return Fail("a tenant-issued token is accepted only for an activity with a serviceUrl");
+
         if (!string.IsNullOrEmpty(activity.ServiceUrl))
         {
             // Exact, case-insensitive, no normalisation (a trailing '/' matters), as the SDK.

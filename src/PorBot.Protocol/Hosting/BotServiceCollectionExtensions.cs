@@ -21,7 +21,7 @@ public static class BotServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
 
         services.AddHttpClient();
-        services.AddSingleton<IChannelTokenValidator, ChannelTokenValidator>();
+        services.AddChannelTokenValidator();
         services.AddBotConnector();
         services.AddSingleton<TurnPipeline>();
 
