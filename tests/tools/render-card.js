@@ -8,7 +8,7 @@
 // Two browser runs: the first renders the page and dumps the DOM to learn the card's height, the second takes
 // the screenshot at exactly that size, so the image is as tall as the card (at least 160px). Every host name
 // resolves to nothing, so remote images show as empty. Markdown goes through a small CommonMark-like subset
-// (bold, italic, links, backslash escapes) that approximates Teams; fonts differ from Teams. A layout check,
+// (bold, italic, links, backslash escapes, <at> mentions) that approximates Teams; fonts differ from Teams. A layout check,
 // not a pixel match.
 "use strict";
 const fs = require("fs");
@@ -57,6 +57,7 @@ function pageScript() {
       .replace(/\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g, '<a href="$2">$1</a>')
       .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
       .replace(/(^|[\s(])_([^_]+)_(?=$|[\s).,!?])/g, "$1<em>$2</em>")
+      .replace(/&lt;at&gt;(.+?)&lt;\/at&gt;/g, '<span style="color:#5b5fc7;font-weight:600">$1</span>') // Teams mention look
       .replace(/\n/g, "<br>")
       .replace(/\u0000(\d+)\u0000/g, (_, i) => held[Number(i)]);
     md.outputHtml = html;
@@ -74,8 +75,11 @@ function pageScript() {
     outcome = { ok: false, error: String(e && e.stack || e) };
   }
   if (!outcome.ok) status.textContent = "ERROR " + outcome.error;
-  outcome.height = Math.ceil(document.getElementById("frame").getBoundingClientRect().height);
-  result.textContent = JSON.stringify(outcome);
+  // Measure once images have loaded or failed: their boxes change size.
+  window.addEventListener("load", () => {
+    outcome.height = Math.ceil(document.getElementById("frame").getBoundingClientRect().height);
+    result.textContent = JSON.stringify(outcome);
+  });
 }
 
 function pageHtml() {
