@@ -5,6 +5,8 @@ namespace PorBot;
 
 public static class HostingDefaultsExtensions
 {
+    private static readonly string[] UrlKeys = ["urls", "http_ports", "https_ports"];
+
     /// <summary>
     /// Without MicrosoftAppId the bot accepts unauthenticated activities (for local chat with the Agents
     /// Playground), exactly as the Bot Framework SDK does. That must never go unnoticed in a deployment.
@@ -15,7 +17,7 @@ public static class HostingDefaultsExtensions
     /// </summary>
     public static IHostApplicationBuilder UseBotFrameworkDefaultPort(this WebApplicationBuilder builder)
     {
-        var configured = new[] { "urls", "http_ports", "https_ports" }.Any(key => !string.IsNullOrEmpty(builder.Configuration[key])) ||
+        var configured = UrlKeys.Any(key => !string.IsNullOrEmpty(builder.Configuration[key])) ||
                          builder.Configuration.GetSection("Kestrel:Endpoints").Exists();
         if (!configured) builder.WebHost.UseUrls("http://localhost:3978");
         return builder;

@@ -1,3 +1,4 @@
+using PorBot;
 using PorBot.Conversations;
 using PorBot.Protocol.Hosting;
 using PorBot.Storage;

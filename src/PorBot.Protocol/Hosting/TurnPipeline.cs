@@ -33,7 +33,8 @@ public sealed class TurnPipeline(
 
         try
         {
-            await RunMiddlewareAsync(0);
+            var turnTask = RunMiddlewareAsync(0);
+            await (IsMessage(turn.Activity) ? WithTypingIndicatorAsync(turn, turnTask, cancellationToken) : turnTask);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -67,13 +68,13 @@ public sealed class TurnPipeline(
             return await ((IInvokeHandler)turn.Services.GetRequiredService(invokeHandler)).HandleAsync(turn, cancellationToken);
         }
 
-        if (string.Equals(activity.Type, ActivityTypes.Message, StringComparison.OrdinalIgnoreCase))
+        if (IsMessage(activity))
         {
             var command = routes.FindCommand(turn.Text);
             if (command is { } c) turn.Items[TurnItems.CommandArgument] = c.Argument;
             var handlerType = command?.Handler ?? routes.MessageFallback;
             if (handlerType is null) return null;
-            await WithTypingIndicatorAsync(turn, ((ITurnHandler)turn.Services.GetRequiredService(handlerType)).HandleAsync(turn, cancellationToken), cancellationToken);
+            await ((ITurnHandler)turn.Services.GetRequiredService(handlerType)).HandleAsync(turn, cancellationToken);
             return null;
         }
 
@@ -89,6 +90,9 @@ public sealed class TurnPipeline(
         return null;
     }
 
+    private static bool IsMessage(Activity activity) => string.Equals(activity.Type, ActivityTypes.Message, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Shows "typing…" when a message turn has produced no answer yet after the configured delay.</summary>
     private async Task WithTypingIndicatorAsync(TurnContext turn, Task handling, CancellationToken cancellationToken)
     {
         var delay = options.Value.TypingIndicatorDelay;

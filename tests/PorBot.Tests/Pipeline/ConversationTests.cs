@@ -101,7 +101,7 @@ public sealed class ConversationTests : IAsyncLifetime
         var replies = await _bot.Connector.WaitForActivitiesAsync(3);
 
         var cards = replies.Select(r => CardJson(r.Activity!)).ToList();
-        CardValidator.AssertValid(cards.Select((c, i) => ($"reply-{i}", c)).ToArray());
+        await CardValidator.AssertValidAsync(cards.Select((c, i) => ($"reply-{i}", c)).ToList());
         Snapshot.Match("welcome-card", cards[0]);
         Snapshot.Match("not-understood-card", cards[2]);
     }

@@ -82,8 +82,8 @@ public sealed class MessagingEndpointTests : IAsyncLifetime
     {
         var json = $$"""
             {"TYPE":"message","Text":"help","id":"1","serviceUrl":"{{_bot.Connector.ServiceUrl}}","channelId":"msteams",
-             "from":{"id":"29:u","aadObjectId":"a","futureField":{"deep":[1,2]}},"conversation":{"id":"a:c1"},
-             "recipient":{"id":"28:bot"},"imdisplayname":"Megan","legacy":{"x":null}}
+             "from":{"id":"29:u","aadObjectId":"a","futureField":{"deep":[1,2]} },"conversation":{"id":"a:c1"},
+             "recipient":{"id":"28:bot"},"imdisplayname":"Megan","legacy":{"x":null} }
             """;
         using var response = await _bot.PostRawAsync(json);
 

@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using PorBot.Protocol.Activities;
 using PorBot.Protocol.Hosting;
-using PorBot.Testing;
 
 namespace PorBot.Tests.Pipeline;
 
@@ -38,9 +37,9 @@ public sealed class ResilienceTests
     [Fact]
     public async Task SlowTurn_ShowsTypingBeforeTheAnswer()
     {
-        await using var bot = await BotTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Bot:TypingIndicatorDelay"] = "00:00:00.100" });
-        bot.Connector.AddRule(r => r.Activity?.Type == ActivityTypes.Message,
-            new FakeConnectorResponse(HttpStatusCode.OK) { Delay = TimeSpan.FromSeconds(1) }, times: 1);
+        await using var bot = await BotTestHost.StartAsync(
+            settings: new Dictionary<string, string?> { ["Bot:TypingIndicatorDelay"] = "00:00:00.100" },
+            services: s => s.AddScoped<ITurnMiddleware, SlowMiddleware>());
 
         await bot.PostActivityAsync(TestActivities.Message(bot.Connector.ServiceUrl, "help"));
 
@@ -59,6 +58,16 @@ public sealed class ResilienceTests
 
         await Task.Delay(200);
         Assert.DoesNotContain(bot.Connector.Requests, r => r.Activity?.Type == ActivityTypes.Typing);
+    }
+
+    /// <summary>Stands for a slow backend call made while answering.</summary>
+    private sealed class SlowMiddleware : ITurnMiddleware
+    {
+        public async Task InvokeAsync(TurnContext turn, Func<Task> next, CancellationToken cancellationToken)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            await next();
+        }
     }
 
     private sealed class ThrowingMiddleware : ITurnMiddleware
