@@ -15,9 +15,9 @@ public sealed class LabelledQuestionsTests(ITestOutputHelper output)
 
     internal sealed record LabelledQuestion(string Q, string Expected, string[] Tags);
 
-    internal static IReadOnlyList<LabelledQuestion> LoadQuestions()
+    internal static IReadOnlyList<LabelledQuestion> LoadQuestions(string file = "questions.json")
     {
-        var json = File.ReadAllText(RepoPaths.Combine("tests", "PorBot.Tests", "Guidance", "questions.json"));
+        var json = File.ReadAllText(RepoPaths.Combine("tests", "PorBot.Tests", "Guidance", file));
         return JsonSerializer.Deserialize<List<LabelledQuestion>>(json, WebJson)!;
     }
 
@@ -43,38 +43,57 @@ public sealed class LabelledQuestionsTests(ITestOutputHelper output)
     [Fact]
     public void LabelledSet_TopOneAccuracy_IsAtLeast95Percent()
     {
+        var (accuracy, report) = Evaluate("questions.json");
+        output.WriteLine(report);
+        Assert.True(accuracy >= 0.95, report);
+    }
+
+    /// <summary>
+    /// questions-holdout.json was written after the matcher was tuned on questions.json and has never
+    /// been tuned against: it estimates accuracy on wording nobody has seen. Its floor is lower on purpose;
+    /// misses there are for improving the knowledge base's phrasings, not for special-casing.
+    /// </summary>
+    [Fact]
+    public void HoldoutSet_TopOneAccuracy_StaysAboveRegressionFloor()
+    {
+        var (accuracy, report) = Evaluate("questions-holdout.json");
+        output.WriteLine(report);
+        Assert.True(accuracy >= 0.80, report);
+    }
+
+    private static (double Accuracy, string Report) Evaluate(string file)
+    {
         var matcher = GuidanceFixture.Matcher;
-        var questions = LoadQuestions();
+        var questions = LoadQuestions(file);
         var misses = new List<(LabelledQuestion Question, MatchResult Result)>();
-        var clarified = 0;
+        var clarified = new List<(LabelledQuestion Question, MatchResult Result)>();
         foreach (var q in questions)
         {
             var result = matcher.Match(q.Q);
             if (!IsCorrect(result, q.Expected)) misses.Add((q, result));
-            else if (result.Decision == MatchDecision.Clarify)
-            {
-                clarified++;
-                output.WriteLine($"clarify: {q.Q} -> {result.Best!.Entry.Id} {result.Best.Score:F2} / {result.RunnerUp!.Entry.Id} {result.RunnerUp.Score:F2}");
-            }
+            else if (result.Decision == MatchDecision.Clarify) clarified.Add((q, result));
         }
 
         var accuracy = (double)(questions.Count - misses.Count) / questions.Count;
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"Top-1 accuracy: {accuracy:P1} ({questions.Count - misses.Count}/{questions.Count}); correct but asked to clarify: {clarified}");
-        if (misses.Count > 0)
-        {
-            report.AppendLine("| question | expected | got | decision | score | runner-up |");
-            report.AppendLine("|---|---|---|---|---|---|");
-            foreach (var (q, r) in misses)
-            {
-                report.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {q.Q} | {q.Expected} | {r.Best?.Entry.Id ?? "-"} | {r.Decision} | {r.Best?.Score:F2} | {r.RunnerUp?.Entry.Id} {r.RunnerUp?.Score:F2} |");
-            }
-        }
-        output.WriteLine(report.ToString());
+            $"{file}: top-1 accuracy {accuracy:P1} ({questions.Count - misses.Count}/{questions.Count}); of the hits, {clarified.Count} asked to clarify (best + runner-up shown)");
+        AppendTable(report, "Misses", misses);
+        AppendTable(report, "Correct but clarify", clarified);
+        return (accuracy, report.ToString());
+    }
 
-        Assert.True(accuracy >= 0.95, report.ToString());
+    private static void AppendTable(StringBuilder report, string title, List<(LabelledQuestion Question, MatchResult Result)> rows)
+    {
+        if (rows.Count == 0) return;
+        report.AppendLine(title + ":");
+        report.AppendLine("| question | expected | got | decision | score | runner-up |");
+        report.AppendLine("|---|---|---|---|---|---|");
+        foreach (var (q, r) in rows)
+        {
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"| {q.Q} | {q.Expected} | {r.Best?.Entry.Id ?? "-"} | {r.Decision} | {r.Best?.Score:F2} | {r.RunnerUp?.Entry.Id} {r.RunnerUp?.Score:F2} |");
+        }
     }
 
     [Fact]
