@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PorBot.Lookups;
 using Microsoft.Extensions.Options;
 using PorBot.Storage.Sqlite;
 
@@ -17,6 +19,8 @@ public static class StorageExtensions
         builder.Services.AddSingleton(new SqliteDatabase(connectionString));
         builder.Services.AddSingleton<SqliteMigrator>();
         builder.Services.AddSingleton<SampleData>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddPorRegistry();
         return builder;
     }
 
