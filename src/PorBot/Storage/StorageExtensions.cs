@@ -16,7 +16,7 @@ public static class StorageExtensions
         var connectionString = builder.Configuration.GetConnectionString("PorBot") is { Length: > 0 } configured
             ? configured
             : StorageOptions.DefaultConnectionString;
-        builder.Services.AddSingleton(new SqliteDatabase(connectionString));
+        builder.Services.AddSingleton(new SqliteDatabase(connectionString, builder.Environment.ContentRootPath));
         builder.Services.AddSingleton<SqliteMigrator>();
         builder.Services.AddSingleton<SampleData>();
         builder.Services.TryAddSingleton(TimeProvider.System);

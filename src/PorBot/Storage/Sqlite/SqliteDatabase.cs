@@ -8,12 +8,14 @@ namespace PorBot.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteDatabase
 {
-    public SqliteDatabase(string connectionString)
+    /// <param name="connectionString">A Microsoft.Data.Sqlite connection string.</param>
+    /// <param name="basePath">What a relative Data Source is relative to (the app's content root), so the file does not move with the working directory.</param>
+    public SqliteDatabase(string connectionString, string? basePath = null)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
         if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
         {
-            builder.DataSource = Path.GetFullPath(builder.DataSource);
+            builder.DataSource = Path.GetFullPath(builder.DataSource, basePath ?? Directory.GetCurrentDirectory());
             Directory.CreateDirectory(Path.GetDirectoryName(builder.DataSource)!);
         }
 
