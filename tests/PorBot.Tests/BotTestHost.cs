@@ -80,9 +80,17 @@ public sealed class BotTestHost : IAsyncDisposable
             services?.Invoke(s);
         });
         var host = new BotTestHost(factory, connector, authority, tokens, databasePath);
-        using var ready = await host.Client.GetAsync(new Uri("/healthz", UriKind.Relative));
-        ready.EnsureSuccessStatusCode();
-        return host;
+        try
+        {
+            using var ready = await host.Client.GetAsync(new Uri("/healthz", UriKind.Relative));
+            ready.EnsureSuccessStatusCode();
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Posts an activity as the channel would; with auth on, a valid channel token unless one is given.</summary>
