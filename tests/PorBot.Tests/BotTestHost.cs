@@ -79,16 +79,19 @@ public sealed class BotTestHost : IAsyncDisposable
             if (tokens is not null) s.AddSingleton<IMsalHttpClientFactory>(tokens);
             services?.Invoke(s);
         });
-        var host = new BotTestHost(factory, connector, authority, tokens, databasePath);
         try
         {
+            var host = new BotTestHost(factory, connector, authority, tokens, databasePath);
             using var ready = await host.Client.GetAsync(new Uri("/healthz", UriKind.Relative));
             ready.EnsureSuccessStatusCode();
             return host;
         }
         catch
         {
-            await host.DisposeAsync();
+            // A host that fails to start (e.g. invalid options) must not leave its fakes listening.
+            await factory.DisposeAsync();
+            await connector.DisposeAsync();
+            if (authority is not null) await authority.DisposeAsync();
             throw;
         }
     }
