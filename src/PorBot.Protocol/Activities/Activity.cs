@@ -54,34 +54,6 @@ public sealed class Activity
     public static Activity CreateMessage(string? text = null) => new() { Type = ActivityTypes.Message, Text = text };
 
     public static Activity CreateTyping() => new() { Type = ActivityTypes.Typing };
-
-    /// <summary>
-    /// A message addressed back to the sender of this activity, as the Bot Framework does for replies:
-    /// from and recipient swapped, same conversation, replyToId set.
-    /// </summary>
-    public Activity CreateReply(string? text = null) => new()
-    {
-        Type = ActivityTypes.Message,
-        Text = text,
-        From = Recipient is null ? null : new ChannelAccount { Id = Recipient.Id, Name = Recipient.Name },
-        Recipient = From is null ? null : new ChannelAccount { Id = From.Id, Name = From.Name, AadObjectId = From.AadObjectId },
-        Conversation = Conversation,
-        ReplyToId = Id,
-        ServiceUrl = ServiceUrl,
-        ChannelId = ChannelId,
-        Locale = Locale,
-    };
-
-    public ConversationReference GetConversationReference() => new()
-    {
-        ActivityId = Id,
-        User = From,
-        Bot = Recipient,
-        Conversation = Conversation,
-        ChannelId = ChannelId,
-        Locale = Locale,
-        ServiceUrl = ServiceUrl,
-    };
 }
 
 public sealed class ChannelAccount
@@ -148,10 +120,11 @@ public sealed class MessageReaction
 public sealed class SuggestedActions
 {
     public List<string>? To { get; set; }
-    public List<CardAction>? Actions { get; set; }
+    public List<SuggestedCardAction>? Actions { get; set; }
 }
 
-public sealed class CardAction
+/// <summary>A suggested-action button (Bot Framework's CardAction; named apart from the Adaptive Card actions).</summary>
+public sealed class SuggestedCardAction
 {
     public string? Type { get; set; }
     public string? Title { get; set; }
