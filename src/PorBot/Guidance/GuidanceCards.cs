@@ -19,12 +19,13 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
     };
 
     /// <summary>A scenario; with <paramref name="state"/> it is the end of a guided dialog and offers back / start over.</summary>
-    public AdaptiveCard Scenario(Scenario scenario, GuideState? state = null)
+    public AdaptiveCard Scenario(Scenario scenario, GuideState? state = null, string? note = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var card = new AdaptiveCard();
         if (state is { Product: { } product, Program: { } program })
             card.AddText($"{GuideTitle}: {ProductName(product)} · {ProgramName(program)}", TextSize.Small, isSubtle: true);
+        if (note is not null) card.AddText(note, color: TextColor.Accent, spacing: Spacing.Small);
         card.AddHeading(scenario.Title, TextSize.Medium)
             .AddText(scenario.ShortAnswer)
             .AddFacts(("Who acts", scenario.SetByText), ("Guide", scenario.Guide));
@@ -38,7 +39,7 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
 
         Section(card, "What it affects");
         card.AddText(BulletList(scenario.Impacts), spacing: Spacing.Small);
-        if (scenario.ImpactsNote is { } note) card.AddText(note, TextSize.Small, isSubtle: true, spacing: Spacing.Small);
+        if (scenario.ImpactsNote is { } impactsNote) card.AddText(impactsNote, TextSize.Small, isSubtle: true, spacing: Spacing.Small);
 
         if (scenario.Caveats.Count > 0)
         {

@@ -69,13 +69,19 @@ public sealed class GuidanceConversation(
     private async Task AnswerQuestionAsync(TurnContext turn, string text, MatchResult match, CancellationToken cancellationToken)
     {
         // The question names one product and one program: that combination's scenario (or an honest "there is
-        // none") answers it, unless the matcher is confident it is about something more specific (the Azure
-        // one-POR rule, Open retroactive…) or already picked that very scenario.
+        // none") answers it, unless a topic is in the running (the Azure one-POR rule, Open retroactive…: the
+        // matcher's answer or question stands) or the matcher already answered with that very scenario.
         if (match is { Products: [var product], Programs: [var program] })
         {
             var scenario = matcher.Knowledge.FindScenario(product, program);
-            var confident = match.Decision == MatchDecision.Answer;
-            if (!(confident && (match.Best!.Entry is not Scenario || match.Best.Entry == scenario)))
+            IEnumerable<KnowledgeEntry> candidates = match.Decision switch
+            {
+                MatchDecision.Answer => [match.Best!.Entry],
+                MatchDecision.Clarify => [match.Best!.Entry, match.RunnerUp!.Entry],
+                _ => [],
+            };
+            var alreadyRight = match.Decision == MatchDecision.Answer && match.Best!.Entry == scenario;
+            if (candidates.All(c => c is Scenario) && !alreadyRight)
             {
                 await RunDialogAsync(turn, _ => dialog.StartWith(product, program), cancellationToken);
                 return;

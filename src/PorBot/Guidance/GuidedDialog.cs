@@ -93,7 +93,7 @@ public sealed class GuidedDialog(KnowledgeBase knowledge, QuestionMatcher matche
         {
             return state is null
                 ? new GuideOutcome(GuideStateChange.None, null, cards.GuideEnded())
-                : Show(state, "That button is from an earlier guide, so I didn't act on it. Here is where your guide is now:", save: false);
+                : Show(state, "That button is from another guide (an earlier one, or someone else's), so I didn't act on it. Here is where your guide is now:", save: false);
         }
         if (click.Step != state.Step)
             return Show(state, "That button is from an earlier step, so I didn't act on it. Here is where your guide is now:", save: false);
@@ -149,7 +149,7 @@ public sealed class GuidedDialog(KnowledgeBase knowledge, QuestionMatcher matche
         if (state.Product is null) return new GuideOutcome(change, state, cards.AskProduct(state, note));
         if (state.Program is null) return new GuideOutcome(change, state, cards.AskProgram(state, note));
         if (knowledge.FindScenario(state.Product, state.Program) is { } scenario)
-            return new GuideOutcome(change, state, cards.Scenario(scenario, state));
+            return new GuideOutcome(change, state, cards.Scenario(scenario, state, note));
 
         // No scenario for the pair: stay on step 2 for this product and say so.
         var onStepTwo = save ? state with { Program = null } : state.Next(state.Product, null);
