@@ -20,16 +20,7 @@ public static class GuidanceBotExtensions
         bot.Services.AddSingleton<GuidanceCards>();
         bot.Services.AddSingleton<GuidedDialog>();
         bot.Services.AddScoped<GuidanceConversation>();
-        bot.Services.AddSingleton(new HelpEntry(
-            "POR guide",
-            "Answer two questions (what the customer bought, and how) and get the steps to become Partner of Record.",
-            ["por guide"],
-            Order: 10));
-        bot.Services.AddSingleton(new HelpEntry(
-            "Ask a POR question",
-            "Ask in your own words; I answer from the Partner of Record guidance. For example:",
-            QuestionExamples,
-            Order: 20));
+        foreach (var entry in HelpEntries) bot.Services.AddSingleton(entry);
 
         foreach (var command in GuideCommands) bot.OnCommand<GuideCommandHandler>(command, takesArgument: true);
         return bot
@@ -43,5 +34,18 @@ public static class GuidanceBotExtensions
         "POR for Azure on an EA?",
         "Two partners on one Azure sub?",
         "Open: can POR be added later?",
+    ];
+
+    /// <summary>What the welcome and help cards list for guidance.</summary>
+    public static IReadOnlyList<HelpEntry> HelpEntries { get; } =
+    [
+        new("POR guide",
+            "Answer two questions (what the customer bought, and how) and get the steps to become Partner of Record.",
+            ["por guide"],
+            Order: 10),
+        new("Ask a POR question",
+            "Ask in your own words; I answer from the Partner of Record guidance. For example:",
+            QuestionExamples,
+            Order: 20),
     ];
 }

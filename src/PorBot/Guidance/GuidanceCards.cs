@@ -11,6 +11,7 @@ namespace PorBot.Guidance;
 public sealed class GuidanceCards(KnowledgeBase knowledge)
 {
     private const string GuideTitle = "POR guide";
+    public const string NeitherTitle = "Neither of these: show what you can help with";
 
     public AdaptiveCard Entry(KnowledgeEntry entry) => entry switch
     {
@@ -28,7 +29,9 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
         if (note is not null) card.AddText(note, color: TextColor.Accent, spacing: Spacing.Small);
         card.AddHeading(scenario.Title, TextSize.Medium)
             .AddText(scenario.ShortAnswer)
-            .AddFacts(("Who acts", scenario.SetByText), ("Guide", scenario.Guide));
+            // Label-and-value lines rather than a FactSet: its title column squeezes the values on a phone.
+            .AddText($"**Who acts:** {scenario.SetByText}")
+            .AddText($"**Guide:** {scenario.Guide}", spacing: Spacing.Small);
 
         Section(card, "Steps");
         card.AddText(NumberedList(scenario.Steps), spacing: Spacing.Small);
@@ -70,8 +73,8 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
         var card = new AdaptiveCard()
             .AddText("Did you mean…", TextSize.Medium, TextWeight.Bolder)
             .AddText("Your question could be about either of these. Pick one:", spacing: Spacing.Small);
-        foreach (var entry in new[] { best, runnerUp }) card.AddActionSet(TopicButton(entry));
-        card.AddActionSet(Welcome.WelcomeCards.SendText("help"));
+        foreach (var entry in new[] { best, runnerUp }) card.Add(TopicButton(entry));
+        card.Add(ChoiceRow(new SubmitAction(NeitherTitle, new { msteams = new { type = "imBack", value = "help" } })));
         return card.WithFallbackText($"Did you mean: {best.Title}, or {runnerUp.Title}?");
     }
 
@@ -80,7 +83,7 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
     {
         var card = DialogCard(state, note, "Step 1 of 2", "What did the customer buy?");
         foreach (var product in knowledge.Products)
-            card.AddActionSet(Click(product.Name, state, GuideClick.ChooseProduct, product.Id));
+            card.Add(ChoiceRow(Click(product.Name, state, GuideClick.ChooseProduct, product.Id)));
         card.AddText("Or type it, for example **Azure** or **O365**. Type **cancel** to stop.", TextSize.Small, isSubtle: true);
         AddNavigation(card, state, canGoBack: false);
         return card.WithFallbackText("POR guide, step 1 of 2: what did the customer buy?");
@@ -102,10 +105,10 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
     public AdaptiveCard NoScenario(GuideState state, string program)
     {
         var product = state.Product ?? throw new ArgumentException("The product is not chosen yet.", nameof(state));
-        var card = DialogCard(state, null, "Step 2 of 2",
-            $"The POR guidance I have has no scenario for **{ProductName(product)}** bought through **{ProgramName(program)}**, " +
-            "so I can't tell you how Partner of Record works for that combination.");
-        card.AddText($"For {ProductName(product)} it covers these ways of buying:", spacing: Spacing.Medium);
+        var card = DialogCard(state, null, "Step 2 of 2", "No scenario for that combination")
+            .AddText($"The POR guidance I have has no scenario for **{ProductName(product)}** bought through **{ProgramName(program)}**, " +
+                     "so I can't tell you how Partner of Record works for it.", spacing: Spacing.Small)
+            .AddText($"For {ProductName(product)} it covers these ways of buying:", weight: TextWeight.Bolder, spacing: Spacing.Medium);
         AddProgramButtons(card, state, product);
         AddNavigation(card, state, canGoBack: true);
         return card.WithFallbackText($"No POR scenario for {ProductName(product)} bought through {ProgramName(program)}.");
@@ -147,7 +150,7 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
     private void AddProgramButtons(AdaptiveCard card, GuideState state, string product)
     {
         foreach (var program in ProgramsFor(product))
-            card.AddActionSet(Click(program.Name, state, GuideClick.ChooseProgram, program.Id));
+            card.Add(ChoiceRow(Click(program.Name, state, GuideClick.ChooseProgram, program.Id)));
     }
 
     private void AddNextQuestions(AdaptiveCard card, KnowledgeEntry entry)
@@ -155,7 +158,7 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
         var next = entry.Next.Select(knowledge.Find).OfType<KnowledgeEntry>().ToList();
         if (next.Count == 0) return;
         Section(card, "Next questions");
-        foreach (var topic in next) card.AddActionSet(TopicButton(topic));
+        foreach (var topic in next) card.Add(TopicButton(topic));
     }
 
     private static void AddNavigation(AdaptiveCard card, GuideState state, bool canGoBack)
@@ -168,7 +171,18 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
     private static void Section(AdaptiveCard card, string title) =>
         card.Add(new TextBlock(title) { Weight = TextWeight.Bolder, Wrap = true, Spacing = Spacing.Medium, Separator = true });
 
-    private static SubmitAction TopicButton(KnowledgeEntry entry) => new(entry.Title, new GuidanceSubmit { PorTopic = entry.Id });
+    private static Container TopicButton(KnowledgeEntry entry) => ChoiceRow(new SubmitAction(entry.Title, new GuidanceSubmit { PorTopic = entry.Id }));
+
+    /// <summary>
+    /// A tappable row that wraps its title: Teams cuts button titles at one line, which on a phone loses
+    /// most of "Campus and School Agreement (CASA/EES)" or a topic title.
+    /// </summary>
+    private static Container ChoiceRow(SubmitAction action) =>
+        new(ContainerStyle.Emphasis, new TextBlock(action.Title ?? "") { Color = TextColor.Accent, Weight = TextWeight.Bolder, Wrap = true })
+        {
+            SelectAction = action,
+            Spacing = Spacing.Small,
+        };
 
     private static SubmitAction Click(string title, GuideState state, string action, string? value = null) =>
         new(title, Submit(new GuideClick(state.DialogId, state.Step, action, value)));

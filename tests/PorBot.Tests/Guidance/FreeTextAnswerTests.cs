@@ -90,7 +90,7 @@ public sealed class FreeTextAnswerTests(GuidanceBotFixture fixture) : IClassFixt
         var reply = await chat.SayAsync(question);
 
         Assert.Contains("Did you mean…", reply.Text, StringComparison.Ordinal);
-        Assert.Equal([best.Title, runnerUp.Title, "help"], reply.ButtonTitles);
+        Assert.Equal([best.Title, runnerUp.Title, GuidanceCards.NeitherTitle], reply.ButtonTitles);
         var chosen = await chat.ClickAsync(reply, runnerUp.Title);
         Assert.Equal(runnerUp.Title, chosen.Heading);
     }
