@@ -52,6 +52,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"PorBot guidance answer latency: {questions.Count} labelled questions × {rounds} rounds per run, {runs} runs " +
     $"(top-1 accuracy {(double)correct / questions.Count:P1}, {correct}/{questions.Count})"));
 Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} logical CPUs, {RuntimeConfig()}");
+Console.WriteLine("Each cell: the median over runs of that run's statistic, with the lowest and highest run in brackets.");
 Console.WriteLine();
 Console.WriteLine("| path                   | median µs (min–max over runs) | p99 µs (min–max over runs) |");
 Console.WriteLine("|------------------------|-------------------------------|----------------------------|");
