@@ -1,5 +1,6 @@
 using PorBot;
 using PorBot.Conversations;
+using PorBot.Guidance;
 using PorBot.Protocol.Hosting;
 using PorBot.Storage;
 using PorBot.Welcome;
@@ -12,6 +13,7 @@ builder.AddPorBotStorage();
 
 builder.Services.AddBot(builder.Configuration)
     .AddConversations()
+    .AddGuidance()
     .AddWelcome();
 
 builder.Services.AddHealthChecks();

@@ -30,6 +30,9 @@ public sealed record MatchResult(
     IReadOnlyList<string> Products,
     IReadOnlyList<string> Programs);
 
+/// <summary>Product and program ids named in a text, in the order they appear.</summary>
+public sealed record OfferingMention(IReadOnlyList<string> Products, IReadOnlyList<string> Programs);
+
 /// <summary>
 /// In-process retrieval over the knowledge base: normalise, fix typos against the vocabulary, fold
 /// synonyms into concepts, then score every entry by its closest phrasing (IDF-weighted cosine) plus a
@@ -99,10 +102,7 @@ public sealed class QuestionMatcher
     {
         ArgumentNullException.ThrowIfNull(question);
         var analysed = _folder.Analyse(question);
-        var products = analysed.Terms.Where(t => t.StartsWith(PhraseFolder.ProductPrefix, StringComparison.Ordinal))
-            .Select(t => t[PhraseFolder.ProductPrefix.Length..]).Distinct().ToList();
-        var programs = analysed.Terms.Where(t => t.StartsWith(PhraseFolder.ProgramPrefix, StringComparison.Ordinal))
-            .Select(t => t[PhraseFolder.ProgramPrefix.Length..]).Distinct().ToList();
+        var (products, programs) = Offerings(analysed.Terms);
 
         var queryTerms = analysed.Terms.Distinct(StringComparer.Ordinal).ToArray();
         if (queryTerms.Length == 0 || !analysed.HasAnchor)
@@ -146,6 +146,23 @@ public sealed class QuestionMatcher
             : MatchDecision.Answer;
         return new MatchResult(decision, best, second, confidence, products, programs);
     }
+
+    /// <summary>
+    /// The product and program ids a text names, through the same aliases and typo correction as
+    /// <see cref="Match"/> but without scoring: "azrue", "E.A.", "o365 on open" in a guided dialog.
+    /// </summary>
+    public OfferingMention RecognizeOfferings(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (products, programs) = Offerings(_folder.Analyse(text).Terms);
+        return new OfferingMention(products, programs);
+    }
+
+    private static (List<string> Products, List<string> Programs) Offerings(IReadOnlyList<string> terms) =>
+        (terms.Where(t => t.StartsWith(PhraseFolder.ProductPrefix, StringComparison.Ordinal))
+                .Select(t => t[PhraseFolder.ProductPrefix.Length..]).Distinct().ToList(),
+         terms.Where(t => t.StartsWith(PhraseFolder.ProgramPrefix, StringComparison.Ordinal))
+                .Select(t => t[PhraseFolder.ProgramPrefix.Length..]).Distinct().ToList());
 
     /// <summary>The terms the matcher sees for a text (for diagnostics and tests).</summary>
     internal IReadOnlyList<string> Analyse(string text) => _folder.Analyse(text).Terms;

@@ -21,7 +21,11 @@ public sealed class HelpHandler(WelcomeCards cards) : ITurnHandler
         turn.SendAttachmentAsync(cards.Welcome().ToAttachment(), cancellationToken);
 }
 
-/// <summary>Anything no other handler understood: say so plainly and show what PorBot can do.</summary>
+/// <summary>
+/// Anything no other handler understood: say so plainly and show what PorBot can do. Not registered by
+/// <see cref="WelcomeExtensions.AddWelcome"/>: the message fallback belongs to POR guidance, which replies
+/// with the same card when a question matches nothing. Kept for a bot without guidance.
+/// </summary>
 public sealed class FallbackHandler(WelcomeCards cards) : ITurnHandler
 {
     public Task HandleAsync(TurnContext turn, CancellationToken cancellationToken) =>
@@ -54,7 +58,6 @@ public static class WelcomeExtensions
             .OnCommand<HelpHandler>("hi")
             .OnCommand<HelpHandler>("hello")
             .OnCommand<HelpHandler>("start")
-            .OnCommand<HelpHandler>("?")
-            .OnMessage<FallbackHandler>();
+            .OnCommand<HelpHandler>("?");
     }
 }
