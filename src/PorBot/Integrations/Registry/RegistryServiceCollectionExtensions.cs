@@ -57,7 +57,9 @@ public static class RegistryServiceCollectionExtensions
     {
         resilience.AttemptTimeout.Timeout = o.Timeout;
 
-        resilience.Retry.MaxRetryAttempts = o.MaxRetries;
+        // The standard options insist on at least one retry: "no retries" becomes one that never matches.
+        resilience.Retry.MaxRetryAttempts = Math.Max(1, o.MaxRetries);
+        if (o.MaxRetries == 0) resilience.Retry.ShouldHandle = _ => Polly.PredicateResult.False();
         resilience.Retry.Delay = o.RetryDelay;
         resilience.Retry.BackoffType = Polly.DelayBackoffType.Exponential;
         resilience.Retry.UseJitter = true;
