@@ -26,11 +26,11 @@ public sealed class CachingPorRegistry : IPorRegistry, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _inner = inner;
         _ttl = options.Value.CacheTtl;
-        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.CacheSizeLimit, Clock = new TimeProviderClock(time) });
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.CacheSizeLimit, TrackStatistics = true, Clock = new TimeProviderClock(time) });
     }
 
-    /// <summary>Entries now held (misses included); for diagnostics and tests.</summary>
-    public int Count => _cache.Count;
+    /// <summary>Records now held, as counted against <see cref="RegistryOptions.CacheSizeLimit"/>; for diagnostics and tests.</summary>
+    public long CachedRecords => _cache.GetCurrentStatistics()?.CurrentEstimatedSize ?? 0;
 
     public Task<SubscriptionRecord?> GetSubscriptionAsync(Guid subscriptionId, CancellationToken cancellationToken) =>
         GetOrLoadAsync(new Key("subscription", subscriptionId.ToString("D")), ct => _inner.GetSubscriptionAsync(subscriptionId, ct),
