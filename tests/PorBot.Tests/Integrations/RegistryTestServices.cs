@@ -30,17 +30,36 @@ internal static class RegistryTestServices
         return BuildFrom(settings, time);
     }
 
-    public static ServiceProvider BuildFrom(IDictionary<string, string?> settings, TimeProvider? time = null)
+    public static ServiceProvider BuildFrom(IDictionary<string, string?> settings, TimeProvider? time = null, bool validateOnBuild = true)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging();
         if (time is not null) services.AddSingleton(time);
         services.AddRegistry(configuration);
-        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = validateOnBuild, ValidateScopes = true });
         // What the host does before it starts: ValidateOnStart options fail here.
         provider.GetRequiredService<IStartupValidator>().Validate();
         return provider;
+    }
+
+    /// <summary>
+    /// What start-up validation said, without duplicates: the resilience options read the registry
+    /// options too, so the same failure may arrive more than once inside an AggregateException.
+    /// </summary>
+    public static IReadOnlyList<string> StartUpFailures(IDictionary<string, string?> settings)
+    {
+        try
+        {
+            RegistryTestServices.BuildFrom(settings, validateOnBuild: false).Dispose();
+        }
+        catch (Exception ex)
+        {
+            var all = ex is AggregateException aggregate ? aggregate.Flatten().InnerExceptions : [ex];
+            return [.. all.OfType<OptionsValidationException>().SelectMany(e => e.Failures).Distinct()];
+        }
+
+        throw new Xunit.Sdk.XunitException("Start-up validation passed.");
     }
 
     public static IPorRegistry Registry(this ServiceProvider provider) => provider.GetRequiredService<IPorRegistry>();

@@ -77,8 +77,8 @@ public sealed class RegistryOptionsValidator : IValidateOptions<RegistryOptions>
 
             if (string.IsNullOrWhiteSpace(o.ApiKey))
                 problems.Add("Registry:ApiKey is required with Registry:Provider=Remote (sent as 'Authorization: Bearer <ApiKey>').");
-            if (o.Timeout <= TimeSpan.Zero || o.Timeout > TimeSpan.FromMinutes(1))
-                problems.Add($"Registry:Timeout must be between 00:00:00.001 and 00:01:00 (was {o.Timeout}).");
+            if (o.Timeout < TimeSpan.FromMilliseconds(10) || o.Timeout > TimeSpan.FromMinutes(1))
+                problems.Add($"Registry:Timeout must be between 00:00:00.010 and 00:01:00 (was {o.Timeout}).");
             if (o.MaxRetries is < 0 or > 10)
                 problems.Add($"Registry:MaxRetries must be between 0 and 10 (was {o.MaxRetries}).");
             if (o.RetryDelay < TimeSpan.Zero || o.RetryDelay > TimeSpan.FromSeconds(30))
