@@ -202,7 +202,8 @@ public sealed class RemoteRegistryClient(
         new(dto.PartnerId, dto.Name, dto.Country, dto.TenantIds ?? [], new Provenance(_source, dto.UpdatedAt, time.GetUtcNow()));
 
     private TEnum ParseEnum<TEnum>(string value, string field) where TEnum : struct, Enum =>
-        Enum.TryParse<TEnum>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+        // Names only: Enum.TryParse would also take "3", which is no program or product in the contract.
+        value is { Length: > 0 } && char.IsLetter(value[0]) && Enum.TryParse<TEnum>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
             ? parsed
             : throw new RegistryUnavailableException(
                 $"The registry at {options.Value.GetBaseUri().Authority} sent {field} '{value}', which PorBot does not know " +
