@@ -131,7 +131,11 @@ public sealed class CachingPorRegistryTests : IAsyncLifetime
     [Fact]
     public async Task RecordPorChange_ThatTimesOut_StillEvicts()
     {
-        await using var services = RegistryTestServices.Build(_server, new Dictionary<string, string?> { ["Registry:MaxRetries"] = "0" });
+        await using var services = RegistryTestServices.Build(_server, new Dictionary<string, string?>
+        {
+            ["Registry:MaxRetries"] = "0",
+            ["Registry:Timeout"] = RegistryTestServices.ShortTimeout,
+        });
         var registry = services.Registry();
         await registry.GetSubscriptionAsync(_azure.SubscriptionId, CancellationToken.None);
         _server.DelayNext(1, TimeSpan.FromSeconds(5));

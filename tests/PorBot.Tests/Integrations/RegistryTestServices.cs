@@ -10,6 +10,8 @@ namespace PorBot.Tests.Integrations;
 /// <summary>The app's registry registration (AddRegistry) pointed at a fake registry, with fast timings.</summary>
 internal static class RegistryTestServices
 {
+    public const string ShortTimeout = "00:00:00.500";
+
     public static ServiceProvider Build(FakeRegistryServer server, IDictionary<string, string?>? overrides = null, TimeProvider? time = null)
     {
         var settings = new Dictionary<string, string?>
@@ -17,7 +19,9 @@ internal static class RegistryTestServices
             ["Registry:Provider"] = "Remote",
             ["Registry:BaseUrl"] = server.BaseUrl,
             ["Registry:ApiKey"] = FakeRegistryServer.ApiKey,
-            ["Registry:Timeout"] = "00:00:00.300",
+            // Generous, so a loaded machine does not turn a normal answer into a timeout; the timeout
+            // tests set their own short one (ShortTimeout).
+            ["Registry:Timeout"] = "00:00:05",
             ["Registry:MaxRetries"] = "2",
             ["Registry:RetryDelay"] = "00:00:00.010",
             // High enough that only the circuit-breaker tests trip it.
