@@ -49,14 +49,14 @@ public sealed partial class GraphTenantDirectory : ITenantDirectory, IDisposable
     public async Task<IReadOnlyList<GdapCustomer>> ListGdapCustomersAsync(CancellationToken cancellationToken)
     {
         var customers = new List<GdapCustomer>();
-        await CallAsync("the GDAP customer list", async () =>
+        await CallAsync<object?>("the GDAP customer list", async () =>
         {
             var first = await _client.TenantRelationships.DelegatedAdminCustomers.GetAsync(request =>
             {
                 request.QueryParameters.Select = CustomerFields;
                 request.QueryParameters.Top = _options.PageSize;
             }, cancellationToken);
-            if (first is null) return 0;
+            if (first is null) return null;
 
             var pages = PageIterator<DelegatedAdminCustomer, DelegatedAdminCustomerCollectionResponse>.CreatePageIterator(_client, first, customer =>
             {
@@ -67,7 +67,7 @@ public sealed partial class GraphTenantDirectory : ITenantDirectory, IDisposable
                 return true;
             });
             await pages.IterateAsync(cancellationToken);
-            return 0;
+            return null;
         }, cancellationToken);
         return customers;
     }
