@@ -1,6 +1,7 @@
 using PorBot;
 using PorBot.Conversations;
 using PorBot.Guidance;
+using PorBot.Integrations.Graph;
 using PorBot.Protocol.Hosting;
 using PorBot.Storage;
 using PorBot.Welcome;
@@ -16,6 +17,7 @@ builder.Services.AddBot(builder.Configuration)
     .AddGuidance()
     .AddWelcome();
 
+builder.Services.AddGraphEnrichment(builder.Configuration);
 builder.Services.AddHealthChecks();
 
 var app = builder.Build();

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using PorBot.Lookups;
+using PorBot.Integrations.Registry;
 using Microsoft.Extensions.Options;
 using PorBot.Storage.Sqlite;
 
@@ -20,7 +20,7 @@ public static class StorageExtensions
         builder.Services.AddSingleton<SqliteMigrator>();
         builder.Services.AddSingleton<SampleData>();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddPorRegistry();
+        builder.Services.AddRegistry(builder.Configuration);
         return builder;
     }
 
