@@ -1,5 +1,6 @@
 using PorBot;
 using PorBot.Conversations;
+using PorBot.Lookups;
 using PorBot.Protocol.Hosting;
 using PorBot.Storage;
 using PorBot.Welcome;
@@ -12,7 +13,8 @@ builder.AddPorBotStorage();
 
 builder.Services.AddBot(builder.Configuration)
     .AddConversations()
-    .AddWelcome();
+    .AddWelcome()
+    .AddLookups();
 
 builder.Services.AddHealthChecks();
 
