@@ -37,7 +37,8 @@ public static partial class LookupIntentRecognizer
         text = text.Trim();
 
         if (BarePartnerId().Match(text) is { Success: true } bare) return new(LookupIntentKind.PartnerId, bare.Groups["id"].Value);
-        if (PartnerIdTrigger().IsMatch(text) && Digits().Match(text) is { Success: true } id) return new(LookupIntentKind.PartnerId, id.Groups["id"].Value);
+        if (ExplicitPartnerId().Match(text) is { Success: true } id) return new(LookupIntentKind.PartnerId, id.Groups["id"].Value);
+        if (PartnerIdTrigger().IsMatch(text) && ProbablePartnerId().Match(text) is { Success: true } near) return new(LookupIntentKind.PartnerId, near.Groups["id"].Value);
 
         if (Guids().Match(text) is { Success: true } guid && (IsBare(text, guid.Value) || CustomerTrigger().IsMatch(text)))
         {
@@ -88,9 +89,9 @@ public static partial class LookupIntentRecognizer
     [GeneratedRegex(@"\b(?:mpn|partner\s*-?\s*id|partnerid|partner\s+number|pga|pla)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PartnerIdTrigger();
 
-    // Any length, so a mistyped id gets a format explanation instead of a guidance answer.
-    [GeneratedRegex(@"(?<![\w\-.])#?(?<id>\d{3,12})(?![\w\-]|\.\d)", RegexOptions.CultureInvariant)]
-    private static partial Regex Digits();
+    // Right after "mpn id" any length counts, so a mistyped id gets a format explanation instead of a guidance answer.
+    [GeneratedRegex(@"\b(?:mpn|partner\s*-?\s*id|partnerid)(?:\s*id)?(?:\s+(?:is|of|=))?\s*[:#]?\s*#?(?<id>\d{3,12})(?![\w\-]|\.\d)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ExplicitPartnerId();
 
     [GeneratedRegex(@"\bpartner\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex WeakPartnerTrigger();
@@ -125,6 +126,6 @@ public static partial class LookupIntentRecognizer
     [GeneratedRegex(@"^(?:the\s+)?(?:customer|company|organi[sz]ation|client)\s+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex LeadingNoise();
 
-    [GeneratedRegex(@"\b(?:how|what|why|when|where|should|can|could|would|become|change|set|add|remove|claim)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?:how|what|why|when|where|should|can|could|would|become|change|set|add|remove|claim|has|have|had|is|are|was|were|will|do|does|did|using|bought|buy|deploy\w*)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex QuestionWords();
 }
