@@ -40,7 +40,7 @@ public static class LookupCards
 
         var next = found.Subscriptions.Select(NextStepQuestion).Distinct(StringComparer.Ordinal).Take(3).ToList();
         card.AddText("What next", weight: TextWeight.Bolder, spacing: Spacing.Medium);
-        card.AddActionSet(next.Select(SendText));
+        card.AddActionSet(next.Select(q => ImBack(NextStepTitle(q), q)));
         AddProvenance(card, found.Subscriptions.Select(s => s.Subscription.Provenance));
 
         var mine = found.Subscriptions.Count(s => s.CallerIsPor);
@@ -191,6 +191,15 @@ public static class LookupCards
         var article = "AEIOU".Contains(offering[0], StringComparison.Ordinal) ? "an" : "a";
         return $"How do I become Partner of Record for {article} {offering} subscription?";
     }
+
+    /// <summary>A button-sized title for a next-step question (Teams cuts long button titles).</summary>
+    public static string NextStepTitle(string question) => question switch
+    {
+        ProofOfExecutionQuestion => "What proof do I need?",
+        AnotherPartnerListedQuestion => "Another partner is POR: what now?",
+        _ when question.StartsWith("How do I become Partner of Record", StringComparison.Ordinal) => "How do I become POR?",
+        _ => question,
+    };
 
     public static string ProgramName(PurchaseProgram program) => program switch
     {

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using PorBot.Protocol.Activities;
 using PorBot.Protocol.Cards;
@@ -206,12 +205,17 @@ internal static class SearchResults
         {
             Content = new ThumbnailCardContent
             {
-                Title = WebUtility.HtmlEncode(title),
-                Text = WebUtility.HtmlEncode(text),
+                Title = HtmlEncode(title),
+                Text = HtmlEncode(text),
                 Tap = selectLookup is null ? null : new CardTap { Value = new LookupSelection { Lookup = selectLookup } },
             },
         },
     };
+
+    // Only the characters HTML gives meaning to; WebUtility.HtmlEncode would also turn "·" and accents into entities.
+    internal static string HtmlEncode(string text) =>
+        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+            .Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
 
     private static string Footer(IEnumerable<Provenance> provenance)
     {

@@ -39,7 +39,7 @@ public sealed class LookupAccessTests(LookupBotFixture fixture) : IClassFixture<
         Assert.DoesNotContain("5523456", card.Json, StringComparison.Ordinal);
         Assert.DoesNotContain("21 May 2025", card.Json, StringComparison.Ordinal);
         Assert.DoesNotContain("You are the Partner of Record", card.Texts);
-        Assert.Contains((LookupCards.AnotherPartnerListedQuestion, LookupCards.AnotherPartnerListedQuestion), card.ImBacks);
+        Assert.Contains(("Another partner is POR: what now?", LookupCards.AnotherPartnerListedQuestion), card.ImBacks);
     }
 
     [Theory]
