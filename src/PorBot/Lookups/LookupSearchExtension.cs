@@ -43,7 +43,13 @@ public sealed class LookupSearchHandler(LookupService lookups, ILogger<LookupSea
         var skip = Math.Max(0, request.QueryOptions?.Skip ?? 0);
         var count = Math.Clamp(request.QueryOptions?.Count ?? DefaultPageSize, 1, LookupService.MaxPageSize);
         var asker = LookupChat.Asker(turn);
-        var query = LookupQuery.ForSearch(text);
+        // People type questions into the search box too ("who is POR for contoso.com").
+        var query = LookupIntentRecognizer.Recognize(text) switch
+        {
+            { Kind: LookupIntentKind.PartnerId } intent => new LookupQuery(LookupQueryKind.PartnerId, intent.Argument),
+            { } intent => LookupQuery.ForCustomer(intent.Argument),
+            null => LookupQuery.ForSearch(text),
+        };
         var outcome = query.Kind switch
         {
             LookupQueryKind.Empty => null,

@@ -94,6 +94,17 @@ public sealed class LookupSearchExtensionTests(LookupBotFixture fixture) : IClas
         Assert.Equal(text.Replace("'", "&#39;", StringComparison.Ordinal), preview.GetProperty("text").GetString());
     }
 
+    [Theory]
+    [InlineData("who is the partner of record for adventure-works.com?", "Adventure Works")]
+    [InlineData("who is POR for Tailspin Toys?", "Tailspin Toys")]
+    [InlineData("whose mpn id is 6634567", "Partner ID 6634567")]
+    public async Task Query_TypedAsAQuestion_SearchesForWhatItNames(string query, string title)
+    {
+        var (_, body) = await _bot.SearchAsync(query);
+
+        Assert.Equal(title, Assert.Single(Previews(body)).GetProperty("title").GetString());
+    }
+
     [Fact]
     public async Task Query_PartnerName_ReturnsPartners()
     {
