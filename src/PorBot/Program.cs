@@ -2,6 +2,7 @@ using PorBot;
 using PorBot.Conversations;
 using PorBot.Guidance;
 using PorBot.Integrations.Graph;
+using PorBot.Lookups;
 using PorBot.Protocol.Hosting;
 using PorBot.Storage;
 using PorBot.Welcome;
@@ -15,6 +16,7 @@ builder.AddPorBotStorage();
 builder.Services.AddBot(builder.Configuration)
     .AddConversations()
     .AddGuidance()
+    .AddLookups()
     .AddWelcome();
 
 builder.Services.AddGraphEnrichment(builder.Configuration);

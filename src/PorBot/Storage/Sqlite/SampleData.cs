@@ -21,6 +21,7 @@ public sealed class SampleData(SqliteDatabase database, ILogger<SampleData> logg
         ("1d2e3f4a-5b6c-4d8e-9f9a-0b1c2d3e4f14", "Tailspin Toys", "e2c3d4e5-f6a7-4b82-8c9d-1e2f3a4b5c23", "tailspintoys.com", "Open", "Office365", null, null),
         ("2e3f4a5b-6c7d-4e9f-8a0b-1c2d3e4f5a15", "Wide World Importers", "f3d4e5f6-a7b8-4c93-9d0e-2f3a4b5c6d24", "wideworldimporters.com", "MOSP", "Intune", "4412345", "2026-01-09"),
         ("3f4a5b6c-7d8e-4f0a-9b1c-2d3e4f5a6b16", "Litware Inc", "a4e5f6a7-b8c9-4da4-8e1f-3a4b5c6d7e25", "litware.com", "EAS", "AADP", "5523456", "2025-05-21"),
+        ("4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c17", "Wingtip Toys", "b5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a26", "wingtiptoys.com", "CSP", "Azure", "6634567", "2025-12-01"),
     ];
 
     public async Task SeedIfEmptyAsync(CancellationToken cancellationToken = default)
