@@ -14,24 +14,8 @@
 const fs = require("fs");
 const path = require("path");
 const zlib = require("zlib");
-const Module = require("module");
 
-// @microsoft/app-manifest 1.1.2 requires "fs-extra" at load time but does not declare it as a dependency
-// (only @types/fs-extra), so a clean `npm ci` lacks it. Schema validation never touches it (only its
-// manifest file read/write helpers do), so a small stand-in on node's fs keeps our package list as pinned.
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  if (request !== "fs-extra") return resolveFilename.call(this, request, ...rest);
-  try { return resolveFilename.call(this, request, ...rest); } catch { return "porbot:fs-extra-stand-in"; }
-};
-const standIn = new Module("porbot:fs-extra-stand-in");
-standIn.loaded = true;
-standIn.exports = {
-  ...fs,
-  readFile: fs.promises.readFile,
-  writeJson: (file, value, options = {}) => fs.promises.writeFile(file, JSON.stringify(value, null, options.spaces) + "\n"),
-};
-require.cache["porbot:fs-extra-stand-in"] = standIn;
+// fs-extra is listed in our package.json: @microsoft/app-manifest 1.1.2 requires it without declaring it.
 
 const { AppManifestUtils } = require("@microsoft/app-manifest");
 
