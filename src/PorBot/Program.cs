@@ -1,8 +1,11 @@
 using PorBot;
+using PorBot.Cli;
 using PorBot.Conversations;
 using PorBot.Protocol.Hosting;
 using PorBot.Storage;
 using PorBot.Welcome;
+
+if (args is ["import", ..]) return await ImportCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -24,3 +27,4 @@ app.MapBot("/api/messages");
 app.MapHealthChecks("/healthz");
 
 await app.RunAsync();
+return 0;
