@@ -11,12 +11,14 @@ using PorBot.Storage.Sqlite;
 // own code, then time every lookup kind through IPorRegistry (server side: open a pooled connection,
 // query, map records). Prints markdown tables.
 //
-//   dotnet run -c Release --project bench/Lookups -- [--sizes 10000,100000,1000000] [--queries 1000] [--runs 3] [--work DIR]
+//   dotnet run -c Release --project bench/Lookups -- [--sizes 10000,100000,1000000] [--queries 1000] [--runs 3] [--work DIR] [--reuse]
+// --reuse measures lookups on databases left by an earlier run instead of generating and importing again.
 
 var sizes = new List<int> { 10_000, 100_000, 1_000_000 };
 var queries = 1000;
 var runs = 3;
 var work = Path.Combine(Path.GetTempPath(), "porbot-bench-lookups");
+var reuse = false;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -25,6 +27,7 @@ for (var i = 0; i < args.Length; i++)
         case "--queries": queries = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--work": work = args[++i]; break;
+        case "--reuse": reuse = true; break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -34,20 +37,30 @@ var lookups = new StringBuilder("| subscriptions | lookup | median ms (min–max
 foreach (var size in sizes)
 {
     var directory = Path.Combine(work, size.ToString(CultureInfo.InvariantCulture));
-    if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-    Console.Error.WriteLine($"== {size:N0} subscriptions: generating");
-    var (partnersCsv, subscriptionsCsv) = SyntheticRegistry.Generate(size, directory, seed: 42);
     var dbPath = Path.Combine(directory, "registry.db");
     var database = new SqliteDatabase($"Data Source={dbPath}");
-    await new SqliteMigrator(database, NullLogger<SqliteMigrator>.Instance).MigrateAsync();
-    var result = await new RegistryImporter(database, TimeProvider.System).ImportAsync([partnersCsv, subscriptionsCsv], Console.Error);
-    if (!result.Succeeded) throw new InvalidOperationException(string.Join('\n', result.Problems.Take(20)));
-    var rows = result.Partners + result.Subscriptions;
+    var importFigures = "reused | reused";
+    var partnerCount = "";
+    if (!reuse || !File.Exists(dbPath))
+    {
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        Console.Error.WriteLine($"== {size:N0} subscriptions: generating");
+        var (partnersCsv, subscriptionsCsv) = SyntheticRegistry.Generate(size, directory, seed: 42);
+        await new SqliteMigrator(database, NullLogger<SqliteMigrator>.Instance).MigrateAsync();
+        var result = await new RegistryImporter(database, TimeProvider.System).ImportAsync([partnersCsv, subscriptionsCsv], Console.Error);
+        if (!result.Succeeded) throw new InvalidOperationException(string.Join('\n', result.Problems.Take(20)));
+        var rows = result.Partners + result.Subscriptions;
+        importFigures = string.Create(CultureInfo.InvariantCulture, $"{result.Elapsed.TotalSeconds:N1} | {rows / result.Elapsed.TotalSeconds:N0}");
+        partnerCount = result.Partners.ToString("N0", CultureInfo.InvariantCulture);
+    }
+
     var dbBytes = new FileInfo(dbPath).Length + (File.Exists(dbPath + "-wal") ? new FileInfo(dbPath + "-wal").Length : 0);
 
     var sample = await Sample.LoadAsync(database, queries, new Random(7));
-    imports.Append(CultureInfo.InvariantCulture, $"| {size:N0} | {sample.CustomerCount:N0} | {result.Partners:N0} | {result.Elapsed.TotalSeconds:N1} | {rows / result.Elapsed.TotalSeconds:N0} | {dbBytes / 1048576.0:N1} |\n");
+    imports.Append(CultureInfo.InvariantCulture, $"| {size:N0} | {sample.CustomerCount:N0} | {partnerCount} | {importFigures} | {dbBytes / 1048576.0:N1} |\n");
 
+    // Measure lookups, not the collection of the import's garbage.
+    GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
     var registry = new SqlitePorRegistry(database, TimeProvider.System);
     var cases = new (string Name, IReadOnlyList<string> Inputs, Func<string, Task<bool>> Run)[]
     {
@@ -90,7 +103,7 @@ foreach (var size in sizes)
         p99s.Sort();
         lookups.Append(CultureInfo.InvariantCulture,
             $"| {size:N0} | {name} | {medians[medians.Count / 2]:N3} ({medians[0]:N3}–{medians[^1]:N3}) | {p99s[p99s.Count / 2]:N3} ({p99s[0]:N3}–{p99s[^1]:N3}) | {found * 100.0 / inputs.Count:N0}% |\n");
-        Console.Error.WriteLine($"   {name}: done");
+        Console.Error.WriteLine($"   {name}: done (load average {LoadAverage()})");
     }
 
     SqliteConnection.ClearAllPools();
