@@ -1,4 +1,5 @@
 using PorBot;
+using PorBot.Cli;
 using PorBot.Conversations;
 using PorBot.Guidance;
 using PorBot.Integrations.Graph;
@@ -6,6 +7,8 @@ using PorBot.Lookups;
 using PorBot.Protocol.Hosting;
 using PorBot.Storage;
 using PorBot.Welcome;
+
+if (args is ["import", ..]) return await ImportCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -30,3 +33,4 @@ app.MapBot("/api/messages");
 app.MapHealthChecks("/healthz");
 
 await app.RunAsync();
+return 0;
