@@ -81,12 +81,20 @@ public sealed class LookupChatTests(LookupBotFixture fixture) : IClassFixture<Lo
     }
 
     [Fact]
-    public async Task Lookup_MisspelledName_SaysNoneAndOffersTheClosestNames()
+    public async Task Lookup_MisspelledName_FindsTheCustomer()
     {
         var card = CardView.Of(await _bot.AskAsync("lookup Adventure Wrks"));
 
+        Assert.Equal("Adventure Works", card.Texts[0]);
+    }
+
+    [Fact]
+    public async Task Lookup_UnknownNameWithAKnownWord_SaysNoneAndOffersTheClosestNames()
+    {
+        var card = CardView.Of(await _bot.AskAsync("lookup Adventure Xyzzy"));
+
         Assert.Contains("No customer with a name like this is in the registry:", card.Texts);
-        Assert.Contains("Adventure Wrks", card.Texts);
+        Assert.Contains("Adventure Xyzzy", card.Texts);
         Assert.Contains(("Adventure Works", $"lookup {Sample.AdventureWorksTenant}"), card.ImBacks);
     }
 
@@ -259,9 +267,18 @@ public sealed class LookupChatTests(LookupBotFixture fixture) : IClassFixture<Lo
     }
 
     [Fact]
-    public async Task Partner_NoMatch_OffersClosestNames()
+    public async Task Partner_MisspelledName_FindsThePartner()
     {
         var card = CardView.Of(await _bot.AskAsync("partner Northwnd"));
+
+        Assert.Contains("Northwind Solutions", card.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain("No partner with a name like this", card.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Partner_NoMatch_OffersClosestNames()
+    {
+        var card = CardView.Of(await _bot.AskAsync("partner Northwind Xyzzy"));
 
         Assert.Equal("No partner with a name like this is in the registry:", card.Texts[0]);
         Assert.Contains(("Northwind Solutions", "mpn 6634567"), card.ImBacks);

@@ -145,10 +145,10 @@ public sealed class LookupSearchExtensionTests(LookupBotFixture fixture) : IClas
     [Fact]
     public async Task Query_NothingMatches_SaysSoWithClosestNames()
     {
-        var (_, body) = await _bot.SearchAsync("Adventure Wrks");
+        var (_, body) = await _bot.SearchAsync("Adventure Xyzzy");
 
         Assert.Equal("message", body.GetProperty("composeExtension").GetProperty("type").GetString());
-        Assert.Equal("Nothing in the registry matches \"Adventure Wrks\". Closest names: Adventure Works.",
+        Assert.Equal("Nothing in the registry matches \"Adventure Xyzzy\". Closest names: Adventure Works.",
             body.GetProperty("composeExtension").GetProperty("text").GetString());
     }
 
