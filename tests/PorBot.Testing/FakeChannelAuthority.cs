@@ -102,18 +102,13 @@ public sealed class FakeChannelAuthority : IAsyncDisposable
 
     public static async Task<FakeChannelAuthority> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        var (authority, root) = await LoopbackServer.StartAsync(app =>
         {
-            ApplicationName = typeof(FakeChannelAuthority).Assembly.GetName().Name,
-            EnvironmentName = "Production",
-        });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var authority = new FakeChannelAuthority(app);
-        authority.MapEndpoints();
-        await app.StartAsync().ConfigureAwait(false);
-        authority.BaseUrl = app.Urls.First().TrimEnd('/');
+            var created = new FakeChannelAuthority(app);
+            created.MapEndpoints();
+            return created;
+        }).ConfigureAwait(false);
+        authority.BaseUrl = root;
         return authority;
     }
 

@@ -134,15 +134,13 @@ public sealed class FakeConnectorServer : IAsyncDisposable
 
     public static async Task<FakeConnectorServer> StartAsync(CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new FakeConnectorServer(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        server.ServiceUrl = address.TrimEnd('/') + "/";
+        var (server, root) = await LoopbackServer.StartAsync(app =>
+        {
+            var created = new FakeConnectorServer(app);
+            app.Run(created.HandleAsync);
+            return created;
+        }, cancellationToken).ConfigureAwait(false);
+        server.ServiceUrl = root + "/";
         return server;
     }
 

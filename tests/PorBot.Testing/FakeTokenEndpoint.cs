@@ -154,15 +154,13 @@ public sealed class FakeManagedIdentityEndpoint : IAsyncDisposable
 
     public static async Task<FakeManagedIdentityEndpoint> StartAsync(CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var endpoint = new FakeManagedIdentityEndpoint(app);
-        app.MapGet("/msi/token", endpoint.Answer);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        endpoint.Endpoint = address.TrimEnd('/') + "/msi/token";
+        var (endpoint, root) = await LoopbackServer.StartAsync(app =>
+        {
+            var created = new FakeManagedIdentityEndpoint(app);
+            app.MapGet("/msi/token", created.Answer);
+            return created;
+        }, cancellationToken).ConfigureAwait(false);
+        endpoint.Endpoint = root + "/msi/token";
         return endpoint;
     }
 

@@ -1,3 +1,4 @@
+using PorBot.Testing;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -52,14 +53,13 @@ public sealed partial class FakeGraphServer : IAsyncDisposable
 
     public static async Task<FakeGraphServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new FakeGraphServer(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        server.Root = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/');
+        var (server, root) = await LoopbackServer.StartAsync(app =>
+        {
+            var created = new FakeGraphServer(app);
+            app.Run(created.HandleAsync);
+            return created;
+        });
+        server.Root = root;
         return server;
     }
 

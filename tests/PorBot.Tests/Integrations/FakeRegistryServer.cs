@@ -1,3 +1,4 @@
+using PorBot.Testing;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
@@ -59,15 +60,13 @@ public sealed class FakeRegistryServer : IAsyncDisposable
 
     public static async Task<FakeRegistryServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new FakeRegistryServer(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        server.BaseUrl = address.TrimEnd('/') + "/api/v1";
+        var (server, root) = await LoopbackServer.StartAsync(app =>
+        {
+            var created = new FakeRegistryServer(app);
+            app.Run(created.HandleAsync);
+            return created;
+        });
+        server.BaseUrl = root + "/api/v1";
         return server;
     }
 
