@@ -41,6 +41,14 @@ module.exports = {
   welcomeExpect: parsePatterns("PORBOT_E2E_EXPECT_WELCOME", ["/PorBot/", "/Partner of Record/i"]),
   helpSay: process.env.PORBOT_E2E_HELP_TEXT || "help",
   helpExpect: parsePatterns("PORBOT_E2E_EXPECT_HELP", ["/Partner of Record/i"]),
+  // Further turns as [name, text to send, patterns the answer must match]; PORBOT_E2E_CONVERSATION=[] skips them
+  // (e.g. against the peer bot).
+  conversation: process.env.PORBOT_E2E_CONVERSATION
+    ? JSON.parse(process.env.PORBOT_E2E_CONVERSATION).map(([n, say, pats]) => [n, say, pats.map((p) => new RegExp(p, "i"))])
+    : [
+      ["guidance", "can two partners be POR for the same azure subscription?", [/only one Partner of Record/i]],
+      ["partner-id", "mpn 4412345", [/Partner ID 4412345/, /format/i]],
+    ],
   botStartTimeoutMs: seconds("PORBOT_E2E_BOT_START_TIMEOUT", 60),
   replyTimeoutMs: seconds("PORBOT_E2E_REPLY_TIMEOUT", 20),
   keepTemp: process.env.PORBOT_E2E_KEEP_TEMP === "1",
