@@ -24,7 +24,7 @@ public static class ConflictsExtensions
 
         bot.Services.AddSingleton(new HelpEntry(
             "Claim Partner of Record",
-            "Claim a customer's subscription: I show what I understood and record it only when you confirm. If another partner is listed, both of you are alerted and the customer decides.",
+            "Claim a customer's subscription: I show what I understood and record it only when you confirm. If another partner holds it, both of you are alerted and the customer decides.",
             ["claim 1d2e3f4a-5b6c-4d8e-9f9a-0b1c2d3e4f14"],
             Order: 40));
 
