@@ -34,6 +34,43 @@ public sealed class ClaimsApiTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("Claims:ApiKeys:0:Key", "short", "at least 32 characters")]
+    [InlineData("Claims:ApiKeys:0:Name", "", "must be a name without spaces")]
+    [InlineData("Claims:ApiKeys:1:Name", "CRM", "has the name 'crm' more than once")]
+    public async Task Options_InvalidApiKeys_StopStartUp(string key, string value, string message)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Claims:ApiKeys:0:Name"] = "crm",
+            ["Claims:ApiKeys:0:Key"] = Claims.ApiKey,
+            ["Claims:ApiKeys:1:Name"] = "other",
+            ["Claims:ApiKeys:1:Key"] = Claims.RotatedApiKey,
+            [key] = value,
+        };
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => BotTestHost.StartAsync(settings: settings));
+
+        var validation = error as Microsoft.Extensions.Options.OptionsValidationException ?? error.InnerException as Microsoft.Extensions.Options.OptionsValidationException;
+        Assert.NotNull(validation);
+        Assert.Contains(message, validation.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PostClaim_NoKeysConfigured_Is401ForEveryone()
+    {
+        await using var bot = await BotTestHost.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/claims", UriKind.Relative))
+        {
+            Content = new StringContent(Body(Claims.ContosoHeld, Claims.Fabrikam), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "");
+
+        using var response = await bot.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("Bearer not-the-key-0123456789abcdef0123456789")]
     [InlineData("Basic Zmlyc3Qta2V5")]
