@@ -1,5 +1,6 @@
 using PorBot;
 using PorBot.Cli;
+using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Guidance;
 using PorBot.Integrations.Graph;
@@ -20,6 +21,7 @@ builder.Services.AddBot(builder.Configuration)
     .AddConversations()
     .AddGuidance()
     .AddLookups()
+    .AddConflicts()
     .AddWelcome();
 
 builder.Services.AddGraphEnrichment(builder.Configuration);
@@ -30,6 +32,7 @@ var app = builder.Build();
 await app.InitializeStorageAsync();
 
 app.MapBot("/api/messages");
+app.MapClaimsApi();
 app.MapHealthChecks("/healthz");
 
 await app.RunAsync();
