@@ -30,6 +30,7 @@ internal static class ClaimTexts
     public const string NotAPartner = "Claims can only be made by people whose organisation (its Microsoft Entra tenant) is registered as a partner in PorBot. " +
                                       "Yours isn't, so I can't record a claim for you. Ask your PorBot administrator to add your tenant to your partner record.";
     public const string Cancelled = "Cancelled: no claim was recorded.";
+    public const string AlreadyRecorded = "That claim was already recorded when you pressed Confirm, so Cancel changes nothing.";
     public const string ResolveUsage = "Type: resolve <conflict id> <winning partner id>";
     public const string OperatorsOnly = "Only PorBot operators can record a customer's decision on a conflict.";
     public const string RegistryDown = "The POR registry isn't answering right now, so nothing was recorded. Please try again in a moment.";
@@ -96,16 +97,18 @@ public sealed class ClaimSubmitMiddleware(LookupAccessPolicy access, ClaimServic
             submit = null;
         }
 
-        if (submit?.Action == ClaimSubmit.CancelAction)
-        {
-            await turn.SendTextAsync(ClaimTexts.Cancelled, cancellationToken);
-            return;
-        }
-
-        if (submit is not { Action: ClaimSubmit.ConfirmAction } || !Guid.TryParse(submit.SubscriptionId, out var subscriptionId) ||
+        if (submit is not { Action: ClaimSubmit.ConfirmAction or ClaimSubmit.CancelAction } || !Guid.TryParse(submit.SubscriptionId, out var subscriptionId) ||
             !Guid.TryParse(submit.Nonce, out var nonce))
         {
             await turn.SendTextAsync("I couldn't read that button. " + ClaimTexts.Usage, cancellationToken);
+            return;
+        }
+
+        // One key per card and clicking user: it makes Confirm idempotent and lets Cancel outlive the click.
+        var cardKey = $"chat:{turn.TenantId}:{turn.UserAadObjectId}:{nonce:N}";
+        if (submit.Action == ClaimSubmit.CancelAction)
+        {
+            await turn.SendTextAsync(await claims.CancelCardAsync(cardKey, cancellationToken) ? ClaimTexts.Cancelled : ClaimTexts.AlreadyRecorded, cancellationToken);
             return;
         }
 
@@ -120,7 +123,7 @@ public sealed class ClaimSubmitMiddleware(LookupAccessPolicy access, ClaimServic
         try
         {
             var result = await claims.ClaimAsync(new ClaimRequest(subscriptionId, caller.Partner.PartnerId, ClaimSources.Chat,
-                IdempotencyKey: $"chat:{caller.TenantId}:{turn.UserAadObjectId}:{nonce:N}"), cancellationToken);
+                IdempotencyKey: cardKey), cancellationToken);
             await turn.SendTextAsync(ClaimTexts.Outcome(result), cancellationToken);
         }
         catch (ClaimValidationException e)

@@ -40,6 +40,8 @@ public sealed partial class ClaimService(
 
         var hash = RequestHash(request);
         if (request.IdempotencyKey is { } key && await FindByIdempotencyKeyAsync(key, hash, cancellationToken) is { } earlier) return earlier;
+        if (request.IdempotencyKey is { } cardKey && await IsCancelledCardAsync(cardKey, cancellationToken))
+            throw new ClaimValidationException(["This claim card was cancelled, so nothing was recorded. Send claim <subscription id> to start again."]);
 
         var subscription = await registry.GetSubscriptionAsync(request.SubscriptionId, cancellationToken);
         var claimant = await registry.GetPartnerAsync(request.ClaimantPartnerId, cancellationToken);
@@ -272,6 +274,33 @@ public sealed partial class ClaimService(
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Claim {ClaimId} by partner {Partner} on {SubscriptionId}: {Outcome}", claimId, claimantId, request.SubscriptionId, outcome);
         return new ClaimResult(claimId, outcome, conflictId);
+    }
+
+    /// <summary>
+    /// Cancel on a claim card: remembers the card's key so that a later Confirm on the same card records
+    /// nothing. False when Confirm got there first and the claim is already recorded.
+    /// </summary>
+    public async Task<bool> CancelCardAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction();
+        var recorded = await connection.Command("SELECT 1 FROM claims WHERE idempotency_key = $key", transaction)
+            .With("$key", idempotencyKey).ExecuteScalarAsync(cancellationToken) is not null;
+        if (!recorded)
+        {
+            await connection.Command("INSERT OR IGNORE INTO cancelled_claim_cards (idempotency_key, cancelled_at) VALUES ($key, $now)", transaction)
+                .With("$key", idempotencyKey).With("$now", time.GetUtcNow().ToDbTime()).ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return !recorded;
+    }
+
+    private async Task<bool> IsCancelledCardAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.Command("SELECT 1 FROM cancelled_claim_cards WHERE idempotency_key = $key")
+            .With("$key", idempotencyKey).ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     private async Task<ClaimResult?> FindByIdempotencyKeyAsync(string key, string hash, CancellationToken cancellationToken)

@@ -61,6 +61,31 @@ public sealed class ClaimChatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_ConfirmAfterCancelOnTheSameCard_RecordsNothing()
+    {
+        var card = CardView.Of(await _bot.AskAsync($"claim {Sample.AdventureWorksAzure}", Sample.FabrikamTenant));
+        await ClickAsync(Submits(card).Single(s => s.Title == ClaimCards.CancelTitle).Data, Sample.FabrikamTenant);
+
+        var reply = await ClickAsync(Submits(card).Single(s => s.Title == ClaimCards.ConfirmTitle).Data, Sample.FabrikamTenant);
+
+        Assert.Contains("This claim card was cancelled", reply.Text, StringComparison.Ordinal);
+        Assert.Equal(0, await _bot.CountAsync("claims"));
+        Assert.Equal(0, await _bot.CountAsync("alert_outbox"));
+    }
+
+    [Fact]
+    public async Task Claim_CancelAfterConfirm_SaysTheClaimStandsInsteadOfClaimingNothingWasRecorded()
+    {
+        var card = CardView.Of(await _bot.AskAsync($"claim {Sample.AdventureWorksAzure}", Sample.FabrikamTenant));
+        await ClickAsync(Submits(card).Single(s => s.Title == ClaimCards.ConfirmTitle).Data, Sample.FabrikamTenant);
+
+        var reply = await ClickAsync(Submits(card).Single(s => s.Title == ClaimCards.CancelTitle).Data, Sample.FabrikamTenant);
+
+        Assert.Equal(ClaimTexts.AlreadyRecorded, reply.Text);
+        Assert.Equal(1, await _bot.CountAsync("claims"));
+    }
+
+    [Fact]
     public async Task Claim_ConfirmClickedByAnotherTenant_ClaimsForTheClickerNotTheCardsAsker()
     {
         var card = CardView.Of(await _bot.AskAsync($"claim {Sample.AdventureWorksAzure}", Sample.FabrikamTenant));
