@@ -22,6 +22,13 @@ public static class ConflictsExtensions
         bot.Services.AddSingleton<ApiKeyCheck>();
         bot.Services.Replace(ServiceDescriptor.Singleton<IClaimantLookup, ClaimsClaimantLookup>());
 
+        // Alert delivery: the outbox worker and `alerts status`.
+        bot.Services.AddOptions<AlertDeliveryOptions>().BindConfiguration(AlertDeliveryOptions.SectionName).ValidateOnStart();
+        bot.Services.AddSingleton<IValidateOptions<AlertDeliveryOptions>, AlertDeliveryOptionsValidator>();
+        bot.Services.AddSingleton<AlertOutboxStore>();
+        bot.Services.AddSingleton<AlertDeliveryWorker>();
+        bot.Services.AddHostedService(sp => sp.GetRequiredService<AlertDeliveryWorker>());
+
         bot.Services.AddSingleton(new HelpEntry(
             "Claim Partner of Record",
             "Claim a customer's subscription: I show what I understood and record it only when you confirm. If another partner holds it, both of you are alerted and the customer decides.",
@@ -31,6 +38,7 @@ public static class ConflictsExtensions
         return bot
             .Use<ClaimSubmitMiddleware>()
             .OnCommand<ClaimCommandHandler>("claim", takesArgument: true)
-            .OnCommand<ResolveCommandHandler>("resolve", takesArgument: true);
+            .OnCommand<ResolveCommandHandler>("resolve", takesArgument: true)
+            .OnCommand<AlertsStatusCommandHandler>("alerts status");
     }
 }

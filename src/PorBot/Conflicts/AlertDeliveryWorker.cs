@@ -1,0 +1,238 @@
+using Microsoft.Extensions.Options;
+using PorBot.Conversations;
+using PorBot.Lookups;
+using PorBot.Protocol.Activities;
+using PorBot.Protocol.Connector;
+
+namespace PorBot.Conflicts;
+
+/// <summary>
+/// Delivers the alert outbox: each pass parks interrupted sends as Unknown, retargets Waiting rows whose
+/// party now has a live conversation, then leases due rows and sends them (Alerts as new cards, Updates in
+/// place on the card already delivered there). A failure of one row, or of a whole pass, never stops the loop.
+/// </summary>
+public sealed partial class AlertDeliveryWorker(
+    IServiceScopeFactory scopes,
+    IOptions<AlertDeliveryOptions> options,
+    ILogger<AlertDeliveryWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunPassAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The loop must outlive any failure (a locked database, a registry outage); the next pass retries.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogPassFailed(ex);
+            }
+
+            try
+            {
+                await Task.Delay(options.Value.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass over the outbox; public so a test or an operator tool can drive delivery deterministically.</summary>
+    public async Task RunPassAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var pass = ActivatorUtilities.CreateInstance<DeliveryPass>(scope.ServiceProvider);
+        await pass.RunAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Alert delivery pass failed; retrying on the next pass")]
+    private partial void LogPassFailed(Exception ex);
+}
+
+internal sealed partial class DeliveryPass(
+    AlertOutboxStore outbox,
+    ClaimService claims,
+    IPorRegistry registry,
+    IConversationReferenceStore references,
+    ProactiveMessenger messenger,
+    IConnectorClient connector,
+    ServiceUrlTrust serviceUrlTrust,
+    IOptions<AlertDeliveryOptions> options,
+    ILogger<AlertDeliveryWorker> logger)
+{
+    private readonly Dictionary<Guid, (ConflictState? Conflict, SubscriptionRecord? Subscription)> _conflicts = [];
+    private readonly Dictionary<string, PartnerRecord?> _partners = new(StringComparer.Ordinal);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var parked = await outbox.ParkExpiredLeasesAsync(cancellationToken);
+        if (parked > 0) LogParked(parked);
+
+        await PromoteWaitingAsync(cancellationToken);
+
+        foreach (var item in await outbox.LeaseDueAsync(options.Value.BatchSize, cancellationToken))
+        {
+            try
+            {
+                await DeliverAsync(item, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Left in Sending: after the lease it becomes Unknown, since the send may have reached Teams.
+                throw;
+            }
+#pragma warning disable CA1031 // One bad row must not hold back the rest of the batch.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogUnexpected(ex, item.AlertId);
+                await outbox.RescheduleAsync(item, $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task PromoteWaitingAsync(CancellationToken cancellationToken)
+    {
+        foreach (var waiting in await outbox.ListWaitingAsync(options.Value.BatchSize * 10, cancellationToken))
+        {
+            var places = new List<StoredConversationReference>();
+            if (await PartnerAsync(waiting.PartyPartnerId, cancellationToken) is { } partner)
+            {
+                foreach (var tenant in partner.TenantIds.Distinct()) places.AddRange(await references.ListLiveByTenantAsync(tenant.ToString("D"), cancellationToken));
+            }
+
+            if (places.Count == 0) continue;
+            var added = await outbox.PromoteWaitingAsync(waiting, places, cancellationToken);
+            if (added > 0) LogPromoted(waiting.AlertId, waiting.PartyPartnerId, added);
+        }
+    }
+
+    private async Task DeliverAsync(OutboxItem item, CancellationToken cancellationToken)
+    {
+        if (item.TenantId is null || item.ConversationId is null)
+        {
+            await outbox.MarkUndeliverableAsync(item.AlertId, "no target conversation", cancellationToken);
+            return;
+        }
+
+        var target = await references.GetAsync(item.TenantId, item.ConversationId, item.UserAadObjectId ?? "", cancellationToken);
+        if (target is null || target.IsDead)
+        {
+            var reason = target is null ? "the conversation reference is gone" : $"the conversation is dead: {target.DeadReason}";
+            await outbox.MarkUndeliverableAsync(item.AlertId, reason, cancellationToken);
+            LogUndeliverable(item.AlertId, item.ConversationId, reason);
+            return;
+        }
+
+        string? existingCard = null;
+        if (item.Kind == "Update")
+        {
+            if (await outbox.HasAlertInFlightAsync(item, cancellationToken))
+            {
+                // The first card is still on its way; updating before it exists would post a second card.
+                await outbox.DeferAsync(item.AlertId, options.Value.PollInterval, cancellationToken);
+                return;
+            }
+
+            existingCard = await outbox.FindDeliveredActivityIdAsync(item, cancellationToken);
+        }
+
+        var activity = await BuildCardActivityAsync(item.ConflictId, cancellationToken);
+        if (activity is null)
+        {
+            await outbox.MarkUndeliverableAsync(item.AlertId, "the conflict no longer exists", cancellationToken);
+            return;
+        }
+
+        try
+        {
+            string? activityId;
+            if (existingCard is not null)
+            {
+                activity.Id = existingCard;
+                activity.From = new ChannelAccount { Id = target.BotId };
+                activity.Conversation = new ConversationAccount { Id = target.ConversationId, TenantId = target.TenantId };
+                activity.ChannelId = target.ChannelId;
+                if (target.ServiceUrlVerified) serviceUrlTrust.Trust(target.ServiceUrl);
+                await connector.UpdateActivityAsync(target.ServiceUrl, target.ConversationId, existingCard, activity, cancellationToken);
+                activityId = existingCard;
+            }
+            else
+            {
+                // An Alert, or an Update for a place that never got the first card: post the current card as new.
+                var response = await messenger.SendAsync(target, activity, cancellationToken);
+                activityId = response.Id;
+            }
+
+            await outbox.MarkDeliveredAsync(item.AlertId, activityId, CancellationToken.None);
+            LogDelivered(item.AlertId, item.Kind, item.ConversationId, activityId);
+        }
+        catch (ConnectorException ex) when (ex.IsConversationGone)
+        {
+            var reason = $"{(int)ex.StatusCode!} {ex.ErrorCode ?? ex.StatusCode.ToString()}: {ex.Message}";
+            // ProactiveMessenger already marked the reference dead for sends; an update's 403/404 means the same.
+            if (existingCard is not null) await references.MarkDeadAsync(target.ConversationId, reason, CancellationToken.None);
+            await outbox.MarkUndeliverableAsync(item.AlertId, reason, CancellationToken.None);
+            LogUndeliverable(item.AlertId, item.ConversationId, reason);
+        }
+        catch (Exception ex) when (ex is ConnectorException or HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            var reason = ex is ConnectorException { StatusCode: { } status } ce ? $"{(int)status} {ce.ErrorCode ?? status.ToString()}: {ce.Message}" : $"{ex.GetType().Name}: {ex.Message}";
+            await outbox.RescheduleAsync(item, reason, CancellationToken.None);
+            LogRetry(ex, item.AlertId, item.Attempts, reason);
+        }
+    }
+
+    private async Task<Activity?> BuildCardActivityAsync(Guid conflictId, CancellationToken cancellationToken)
+    {
+        if (!_conflicts.TryGetValue(conflictId, out var known))
+        {
+            var conflict = await claims.GetConflictAsync(conflictId, cancellationToken);
+            var subscription = conflict is null ? null : await registry.GetSubscriptionAsync(conflict.SubscriptionId, cancellationToken);
+            _conflicts[conflictId] = known = (conflict, subscription);
+        }
+
+        if (known.Conflict is not { } state) return null;
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in state.Claimants.Select(c => c.PartnerId).Append(state.CurrentPorPartnerId).Distinct(StringComparer.Ordinal))
+        {
+            if (await PartnerAsync(id, cancellationToken) is { } partner) names[id] = partner.Name;
+        }
+
+        var card = AlertCards.Conflict(state, known.Subscription, names);
+        return new Activity { Type = ActivityTypes.Message, Attachments = [card.ToAttachment()] };
+    }
+
+    private async Task<PartnerRecord?> PartnerAsync(string partnerId, CancellationToken cancellationToken)
+    {
+        if (!_partners.TryGetValue(partnerId, out var partner)) _partners[partnerId] = partner = await registry.GetPartnerAsync(partnerId, cancellationToken);
+        return partner;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} alert(s) were mid-send when the process stopped; parked as Unknown for reconciliation")]
+    private partial void LogParked(int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} for partner {PartnerId} was waiting; now queued for {Count} conversation(s)")]
+    private partial void LogPromoted(Guid alertId, string partnerId, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} ({Kind}) delivered to {ConversationId} as activity {ActivityId}")]
+    private partial void LogDelivered(Guid alertId, string kind, string conversationId, string? activityId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId} is undeliverable to {ConversationId}: {Reason}")]
+    private partial void LogUndeliverable(Guid alertId, string conversationId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId} attempt {Attempt} failed ({Reason}); rescheduled or given up")]
+    private partial void LogRetry(Exception ex, Guid alertId, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Alert {AlertId} failed unexpectedly; rescheduled")]
+    private partial void LogUnexpected(Exception ex, Guid alertId);
+}
