@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Options;
+
+namespace PorBot.Tests.Conflicts;
+
+public sealed class AlertDeliveryOptionsTests
+{
+    [Theory]
+    [InlineData("Alerts:PollInterval", "00:00:00")]
+    [InlineData("Alerts:BatchSize", "0")]
+    [InlineData("Alerts:MaxAttempts", "0")]
+    public async Task Start_InvalidAlertSetting_RefusesToStart(string key, string value)
+    {
+        var settings = new Dictionary<string, string?>(Claims.Settings) { [key] = value };
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => BotTestHost.StartAsync(settings: settings));
+
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+}
