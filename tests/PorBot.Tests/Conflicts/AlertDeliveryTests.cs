@@ -164,6 +164,25 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resolve_WhilePartnerWaiting_ItGetsOneCurrentCardThenTheUpdateInPlace()
+    {
+        var claim = await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
+        await _bot.Service().ResolveAsync(claim.ConflictId!.Value, Claims.Contoso, "operator", CancellationToken.None);
+        Assert.All(await RowsAsync(), r => Assert.Equal("Waiting", r.Status));
+
+        using var response = await _bot.PostActivityAsync(TestActivities.Message(_bot.Connector.ServiceUrl, "help"));
+
+        var rows = await WaitForRowsAsync(r => r.Where(x => x.Party == Claims.Contoso).All(x => x.Status == "Delivered"));
+        var contoso = rows.Where(r => r.Party == Claims.Contoso).ToList();
+        Assert.Equal(["Alert", "Update"], contoso.Select(r => r.Kind));
+        Assert.All(contoso, r => Assert.Equal(contoso[0].ActivityId, r.ActivityId));
+        var cards = _bot.Connector.Requests.Where(r => r.ConversationId == "a:personal-chat-1" && r.Body?.TryGetProperty("attachments", out _) == true
+            && CardJson(r).Contains("POR conflict", StringComparison.Ordinal)).ToList();
+        Assert.Equal([ConnectorOperation.SendToConversation, ConnectorOperation.UpdateActivity], cards.Select(c => c.Operation));
+        Assert.Contains("POR conflict resolved", CardJson(cards[0]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AlertsStatus_PerRole_OperatorAllPartnerOwnUnmappedRefused()
     {
         await AddPartnerConversationsAsync();
