@@ -28,6 +28,8 @@ internal static class Claims
         ["Claims:ApiKeys:0:Key"] = ApiKey,
         ["Claims:ApiKeys:1:Name"] = "crm-next",
         ["Claims:ApiKeys:1:Key"] = RotatedApiKey,
+        // Claim tests look at the outbox as the claim left it; delivery tests poll fast on their own settings.
+        ["Alerts:PollInterval"] = "00:10:00",
     };
 
     public static Task<BotTestHost> StartBotAsync() => BotTestHost.StartAsync(settings: Settings);
