@@ -21,19 +21,6 @@ public sealed class HelpHandler(WelcomeCards cards) : ITurnHandler
         turn.SendAttachmentAsync(cards.Welcome().ToAttachment(), cancellationToken);
 }
 
-/// <summary>
-/// Anything no other handler understood: say so plainly and show what PorBot can do. Not registered by
-/// <see cref="WelcomeExtensions.AddWelcome"/>: the message fallback belongs to POR guidance, which replies
-/// with the same card when a question matches nothing. Kept for a bot without guidance.
-/// </summary>
-public sealed class FallbackHandler(WelcomeCards cards) : ITurnHandler
-{
-    public Task HandleAsync(TurnContext turn, CancellationToken cancellationToken) =>
-        string.IsNullOrWhiteSpace(turn.Text) && turn.Activity.Attachments is { Count: > 0 }
-            ? turn.SendTextAsync("I can only read text messages. Type **help** to see what I can do.", cancellationToken)
-            : turn.SendAttachmentAsync(cards.NotUnderstood(turn.Text).ToAttachment(), cancellationToken);
-}
-
 /// <summary>installationUpdate: nothing to say (the welcome comes with conversationUpdate); references are captured by middleware.</summary>
 public sealed class InstallationUpdateHandler(ILogger<InstallationUpdateHandler> logger) : ITurnHandler
 {
