@@ -60,8 +60,7 @@ public sealed partial class AlertDeliveryWorker(
 
 internal sealed partial class DeliveryPass(
     AlertOutboxStore outbox,
-    ClaimService claims,
-    IPorRegistry registry,
+    AlertCardComposer cards,
     IConversationReferenceStore references,
     ProactiveMessenger messenger,
     IConnectorClient connector,
@@ -69,9 +68,6 @@ internal sealed partial class DeliveryPass(
     IOptions<AlertDeliveryOptions> options,
     ILogger<AlertDeliveryWorker> logger)
 {
-    private readonly Dictionary<Guid, (ConflictState? Conflict, SubscriptionRecord? Subscription)> _conflicts = [];
-    private readonly Dictionary<string, PartnerRecord?> _partners = new(StringComparer.Ordinal);
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var parked = await outbox.ParkExpiredLeasesAsync(cancellationToken);
@@ -105,7 +101,7 @@ internal sealed partial class DeliveryPass(
         foreach (var waiting in await outbox.ListWaitingAsync(options.Value.BatchSize * 10, cancellationToken))
         {
             var places = new List<StoredConversationReference>();
-            if (await PartnerAsync(waiting.PartyPartnerId, cancellationToken) is { } partner)
+            if (await cards.PartnerAsync(waiting.PartyPartnerId, cancellationToken) is { } partner)
             {
                 foreach (var tenant in partner.TenantIds.Distinct()) places.AddRange(await references.ListLiveByTenantAsync(tenant.ToString("D"), cancellationToken));
             }
@@ -146,7 +142,8 @@ internal sealed partial class DeliveryPass(
             existingCard = await outbox.FindDeliveredActivityIdAsync(item, cancellationToken);
         }
 
-        var activity = await BuildCardActivityAsync(item.ConflictId, cancellationToken);
+        var refreshUsers = target.UserId is { } userId && target.UserAadObjectId.Length > 0 ? [userId] : Array.Empty<string>();
+        var activity = await cards.ComposeAsync(new AlertCardRequest(item.ConflictId, item.PartyPartnerId, item.AlertId, refreshUsers), cancellationToken);
         if (activity is null)
         {
             await outbox.MarkUndeliverableAsync(item.AlertId, "the conflict no longer exists", cancellationToken);
@@ -190,32 +187,6 @@ internal sealed partial class DeliveryPass(
             await outbox.RescheduleAsync(item, reason, CancellationToken.None);
             LogRetry(ex, item.AlertId, item.Attempts, reason);
         }
-    }
-
-    private async Task<Activity?> BuildCardActivityAsync(Guid conflictId, CancellationToken cancellationToken)
-    {
-        if (!_conflicts.TryGetValue(conflictId, out var known))
-        {
-            var conflict = await claims.GetConflictAsync(conflictId, cancellationToken);
-            var subscription = conflict is null ? null : await registry.GetSubscriptionAsync(conflict.SubscriptionId, cancellationToken);
-            _conflicts[conflictId] = known = (conflict, subscription);
-        }
-
-        if (known.Conflict is not { } state) return null;
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var id in state.Claimants.Select(c => c.PartnerId).Append(state.CurrentPorPartnerId).Distinct(StringComparer.Ordinal))
-        {
-            if (await PartnerAsync(id, cancellationToken) is { } partner) names[id] = partner.Name;
-        }
-
-        var card = AlertCards.Conflict(state, known.Subscription, names);
-        return new Activity { Type = ActivityTypes.Message, Attachments = [card.ToAttachment()] };
-    }
-
-    private async Task<PartnerRecord?> PartnerAsync(string partnerId, CancellationToken cancellationToken)
-    {
-        if (!_partners.TryGetValue(partnerId, out var partner)) _partners[partnerId] = partner = await registry.GetPartnerAsync(partnerId, cancellationToken);
-        return partner;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} alert(s) were mid-send when the process stopped; parked as Unknown for reconciliation")]

@@ -26,6 +26,7 @@ public static class ConflictsExtensions
         bot.Services.AddOptions<AlertDeliveryOptions>().BindConfiguration(AlertDeliveryOptions.SectionName).ValidateOnStart();
         bot.Services.AddSingleton<IValidateOptions<AlertDeliveryOptions>, AlertDeliveryOptionsValidator>();
         bot.Services.AddSingleton<AlertOutboxStore>();
+        bot.Services.AddScoped<AlertCardComposer>();
         bot.Services.AddSingleton<AlertDeliveryWorker>();
         bot.Services.AddHostedService(sp => sp.GetRequiredService<AlertDeliveryWorker>());
 
