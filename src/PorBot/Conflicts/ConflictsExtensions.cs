@@ -11,7 +11,7 @@ public static class ConflictsExtensions
     /// <summary>
     /// POR claims and conflicts: <c>claim &lt;subscription id&gt;</c> with a confirmation card, <c>resolve</c> for
     /// operators, the claims API's services (map it with <see cref="ClaimsApi.MapClaimsApi"/>), and the claims
-    /// table as the lookups' <see cref="IClaimantLookup"/>. Add after <c>AddLookups()</c> (it reuses the access rules).
+    /// table as the lookups' <see cref="IClaimantLookup"/>, alert delivery, <c>alerts status</c> and <c>alerts here</c>. Add after <c>AddLookups()</c> (it reuses the access rules).
     /// </summary>
     public static BotBuilder AddConflicts(this BotBuilder bot)
     {
@@ -40,6 +40,10 @@ public static class ConflictsExtensions
             .Use<ClaimSubmitMiddleware>()
             .OnCommand<ClaimCommandHandler>("claim", takesArgument: true)
             .OnCommand<ResolveCommandHandler>("resolve", takesArgument: true)
-            .OnCommand<AlertsStatusCommandHandler>("alerts status");
+            .OnCommand<AlertsStatusCommandHandler>("alerts status")
+            // Exact word counts keep these apart: "alerts here" never swallows "alerts here off", nor "alerts status".
+            .OnCommand<AlertsHereCommandHandler>("alerts here")
+            .OnCommand<AlertsOffHereCommandHandler>("alerts off here")
+            .OnCommand<AlertsOffHereCommandHandler>("alerts here off");
     }
 }
