@@ -9,9 +9,11 @@ namespace PorBot.Conflicts;
 public static class ConflictsExtensions
 {
     /// <summary>
-    /// POR claims and conflicts: <c>claim &lt;subscription id&gt;</c> with a confirmation card, <c>resolve</c> for
-    /// operators, the claims API's services (map it with <see cref="ClaimsApi.MapClaimsApi"/>), and the claims
-    /// table as the lookups' <see cref="IClaimantLookup"/>, alert delivery, <c>alerts status</c> and <c>alerts here</c>. Add after <c>AddLookups()</c> (it reuses the access rules).
+    /// POR claims and conflicts: <c>claim &lt;subscription id&gt;</c> (or natural phrasing) with a confirmation card,
+    /// <c>resolve</c> for operators, the claims API's services (map it with <see cref="ClaimsApi.MapClaimsApi"/>), the
+    /// claims table as the lookups' <see cref="IClaimantLookup"/>, alert delivery, <c>alerts status</c> and
+    /// <c>alerts here</c>. Add before <c>AddLookups()</c>: "we're the POR for &lt;id&gt;" also reads as a lookup, and the
+    /// claim phrasing must see it first. It uses the lookups' access rules, so <c>AddLookups()</c> is needed too.
     /// </summary>
     public static BotBuilder AddConflicts(this BotBuilder bot)
     {
@@ -38,6 +40,7 @@ public static class ConflictsExtensions
 
         return bot
             .Use<ClaimSubmitMiddleware>()
+            .Use<ClaimIntentMiddleware>()
             .OnCommand<ClaimCommandHandler>("claim", takesArgument: true)
             .OnCommand<ResolveCommandHandler>("resolve", takesArgument: true)
             .OnCommand<AlertsStatusCommandHandler>("alerts status")
