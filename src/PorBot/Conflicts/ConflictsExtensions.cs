@@ -38,6 +38,14 @@ public static class ConflictsExtensions
             ["claim 1d2e3f4a-5b6c-4d8e-9f9a-0b1c2d3e4f14"],
             Order: 40));
 
+        bot.Services.AddSingleton(new HelpEntry(
+            "Conflict alerts",
+            "When another partner claims a subscription you hold, or one you claimed, your people who chat with me are alerted. " +
+            "A partner admin can have alerts posted in a team channel or group chat too: @mention me there with \"alerts here\" (\"alerts off here\" stops it). " +
+            "\"alerts status\" shows what was sent, what waits or failed, and where alerts go.",
+            ["alerts status", "alerts here"],
+            Order: 50));
+
         return bot
             .Use<ClaimSubmitMiddleware>()
             .Use<ClaimIntentMiddleware>()
