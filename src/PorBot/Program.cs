@@ -20,8 +20,8 @@ builder.AddPorBotStorage();
 builder.Services.AddBot(builder.Configuration)
     .AddConversations()
     .AddGuidance()
-    .AddLookups()
     .AddConflicts()
+    .AddLookups()
     .AddWelcome();
 
 builder.Services.AddGraphEnrichment(builder.Configuration);

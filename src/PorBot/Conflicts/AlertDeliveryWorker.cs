@@ -8,7 +8,7 @@ namespace PorBot.Conflicts;
 
 /// <summary>
 /// Delivers the alert outbox: each pass parks interrupted sends as Unknown, retargets Waiting rows whose
-/// party now has a live conversation, then leases due rows and sends them (Alerts as new cards, Updates in
+/// party now has an alert target (a personal chat, or a conversation designated with <c>alerts here</c>), then leases due rows and sends them (Alerts as new cards, Updates in
 /// place on the card already delivered there). A failure of one row, or of a whole pass, never stops the loop.
 /// </summary>
 public sealed partial class AlertDeliveryWorker(
@@ -103,7 +103,7 @@ internal sealed partial class DeliveryPass(
             var places = new List<StoredConversationReference>();
             if (await cards.PartnerAsync(waiting.PartyPartnerId, cancellationToken) is { } partner)
             {
-                foreach (var tenant in partner.TenantIds.Distinct()) places.AddRange(await references.ListLiveByTenantAsync(tenant.ToString("D"), cancellationToken));
+                foreach (var tenant in partner.TenantIds.Distinct()) places.AddRange(await references.ListAlertTargetsByTenantAsync(tenant.ToString("D"), cancellationToken));
             }
 
             if (places.Count == 0) continue;

@@ -1,13 +1,17 @@
 using System.Globalization;
 using System.Text;
+using PorBot.Conversations;
 using PorBot.Lookups;
 using PorBot.Protocol.Cards;
 using PorBot.Protocol.Hosting;
 
 namespace PorBot.Conflicts;
 
-/// <summary><c>alerts status</c>: what the outbox holds by status, and the latest problems with their reasons. Operators see all; a partner sees its own.</summary>
-public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, AlertOutboxStore outbox) : ITurnHandler
+/// <summary>
+/// <c>alerts status</c>: what the outbox holds by status, the latest problems with their reasons, and the conversations
+/// chosen with <c>alerts here</c>. Operators see all; a partner sees its own.
+/// </summary>
+public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, AlertOutboxStore outbox, IAlertChannelStore channels) : ITurnHandler
 {
     public const string Refused = "Alert status is only for PorBot operators and users of registered partners. Your organisation isn't registered as a partner.";
     private const int RecentProblems = 5;
@@ -27,7 +31,9 @@ public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, AlertO
         }
 
         var report = await outbox.GetStatusAsync(scope, RecentProblems, cancellationToken);
-        await turn.SendTextAsync(Format(report, scope is null ? "all partners" : $"partner {scope}"), cancellationToken);
+        var designated = await channels.ListAsync(scope, cancellationToken);
+        await turn.SendTextAsync(Format(report, scope is null ? "all partners" : $"partner {scope}") + AlertChannelAccess.Describe(designated, withPartner: scope is null),
+            cancellationToken);
     }
 
     public static string Format(AlertStatusReport report, string whose)
@@ -35,7 +41,7 @@ public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, AlertO
         var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"Alerts for {whose}: ");
         var counts = Order.Where(report.CountsByStatus.ContainsKey).Select(s => $"{s.ToLowerInvariant()} {report.CountsByStatus[s]}").ToList();
         text.Append(counts.Count == 0 ? "none yet." : string.Join(", ", counts) + ".");
-        if (report.CountsByStatus.ContainsKey("Waiting")) text.Append(" Waiting alerts go out as soon as someone of that partner installs PorBot or messages it.");
+        if (report.CountsByStatus.ContainsKey("Waiting")) text.Append(" Waiting alerts go out as soon as someone of that partner opens a personal chat with PorBot, or a partner admin types \"alerts here\" in a team channel or group chat.");
         foreach (var p in report.RecentProblems)
         {
             text.Append(CultureInfo.InvariantCulture,

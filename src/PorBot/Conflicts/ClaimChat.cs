@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using PorBot.Lookups;
 using PorBot.Protocol.Activities;
 using PorBot.Protocol.Cards;
@@ -44,22 +45,38 @@ internal static class ClaimTexts
     } + (result.Replayed ? " (You had already made this claim.)" : "");
 }
 
-/// <summary><c>claim &lt;subscription id&gt;</c>: shows what was understood with Confirm / Cancel; nothing is recorded until Confirm.</summary>
-public sealed class ClaimCommandHandler(LookupAccessPolicy access, IPorRegistry registry) : ITurnHandler
+/// <summary>
+/// <c>claim &lt;subscription id&gt;</c> (and claims in natural phrasing, see <see cref="ClaimIntentMiddleware"/>): shows what
+/// was understood with Confirm / Cancel; nothing is recorded until Confirm. "claim POR for Azure" without an id reads
+/// as a question, so it goes to the guidance answers.
+/// </summary>
+public sealed partial class ClaimCommandHandler(LookupAccessPolicy access, IPorRegistry registry) : ITurnHandler
 {
     public async Task HandleAsync(TurnContext turn, CancellationToken cancellationToken)
+    {
+        var argument = turn.GetCommandArgument().Trim();
+        if ((Guid.TryParse(argument, out var id) ? id : ClaimIntentRecognizer.Recognize(turn.Text)) is { } subscriptionId)
+        {
+            await ConfirmAsync(turn, subscriptionId, cancellationToken);
+        }
+        else if (!argument.Any(char.IsAsciiDigit) && LooksLikeQuestion(argument))
+        {
+            await MessageFallback.HandOverAsync(turn, cancellationToken);
+        }
+        else
+        {
+            var caller = await access.IdentifyAsync(turn.TenantId, turn.UserAadObjectId, cancellationToken);
+            await turn.SendTextAsync(caller.Partner is null ? ClaimTexts.NotAPartner
+                : argument.Length == 0 ? ClaimTexts.Usage : "That isn't a subscription id. " + ClaimTexts.Usage, cancellationToken);
+        }
+    }
+
+    public async Task ConfirmAsync(TurnContext turn, Guid subscriptionId, CancellationToken cancellationToken)
     {
         var caller = await access.IdentifyAsync(turn.TenantId, turn.UserAadObjectId, cancellationToken);
         if (caller.Partner is null)
         {
             await turn.SendTextAsync(ClaimTexts.NotAPartner, cancellationToken);
-            return;
-        }
-
-        var argument = turn.GetCommandArgument().Trim();
-        if (!Guid.TryParse(argument, out var subscriptionId))
-        {
-            await turn.SendTextAsync(argument.Length == 0 ? ClaimTexts.Usage : "That isn't a subscription id. " + ClaimTexts.Usage, cancellationToken);
             return;
         }
 
@@ -73,6 +90,12 @@ public sealed class ClaimCommandHandler(LookupAccessPolicy access, IPorRegistry 
         var view = (await access.ViewAsync(caller, [subscription], cancellationToken))[0];
         await turn.SendAttachmentAsync(ClaimCards.Confirm(view, caller.Partner).ToAttachment(), cancellationToken);
     }
+
+    private static bool LooksLikeQuestion(string argument) =>
+        argument.Contains('?', StringComparison.Ordinal) || argument.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length > 3 || QuestionStart().IsMatch(argument);
+
+    [GeneratedRegex(@"^(?:por|dpor|cpor|partner|of|for|on|is|are|process|incentive|incentives|how|what|who|can|do|does|should)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex QuestionStart();
 }
 
 /// <summary>The Confirm / Cancel clicks of the claim card. Anything else goes on down the pipeline.</summary>

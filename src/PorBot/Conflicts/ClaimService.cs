@@ -388,7 +388,7 @@ public sealed partial class ClaimService(
         conflict.Claimants.Where(c => c.Status == ClaimStatus.Active).Select(c => c.PartnerId)
             .Prepend(conflict.CurrentPorPartnerId).Distinct(StringComparer.Ordinal).ToList();
 
-    /// <summary>Each party's live conversations, through the Entra tenants of its partner record.</summary>
+    /// <summary>Each party's alert targets (personal chats, conversations designated with <c>alerts here</c>), through the Entra tenants of its partner record.</summary>
     private async Task<Dictionary<string, List<StoredConversationReference>>> TargetsAsync(IReadOnlyList<string> parties, CancellationToken cancellationToken)
     {
         var targets = new Dictionary<string, List<StoredConversationReference>>(StringComparer.Ordinal);
@@ -399,7 +399,7 @@ public sealed partial class ClaimService(
             {
                 foreach (var tenant in partner.TenantIds.Distinct())
                 {
-                    list.AddRange(await references.ListLiveByTenantAsync(tenant.ToString("D"), cancellationToken));
+                    list.AddRange(await references.ListAlertTargetsByTenantAsync(tenant.ToString("D"), cancellationToken));
                 }
             }
 

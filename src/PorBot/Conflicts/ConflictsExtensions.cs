@@ -9,9 +9,11 @@ namespace PorBot.Conflicts;
 public static class ConflictsExtensions
 {
     /// <summary>
-    /// POR claims and conflicts: <c>claim &lt;subscription id&gt;</c> with a confirmation card, <c>resolve</c> for
-    /// operators, the claims API's services (map it with <see cref="ClaimsApi.MapClaimsApi"/>), and the claims
-    /// table as the lookups' <see cref="IClaimantLookup"/>. Add after <c>AddLookups()</c> (it reuses the access rules).
+    /// POR claims and conflicts: <c>claim &lt;subscription id&gt;</c> (or natural phrasing) with a confirmation card,
+    /// <c>resolve</c> for operators, the claims API's services (map it with <see cref="ClaimsApi.MapClaimsApi"/>), the
+    /// claims table as the lookups' <see cref="IClaimantLookup"/>, alert delivery, <c>alerts status</c> and
+    /// <c>alerts here</c>. Add before <c>AddLookups()</c>: "we're the POR for &lt;id&gt;" also reads as a lookup, and the
+    /// claim phrasing must see it first. It uses the lookups' access rules, so <c>AddLookups()</c> is needed too.
     /// </summary>
     public static BotBuilder AddConflicts(this BotBuilder bot)
     {
@@ -36,10 +38,23 @@ public static class ConflictsExtensions
             ["claim 1d2e3f4a-5b6c-4d8e-9f9a-0b1c2d3e4f14"],
             Order: 40));
 
+        bot.Services.AddSingleton(new HelpEntry(
+            "Conflict alerts",
+            "When another partner claims a subscription you hold, or one you claimed, your people who chat with me are alerted. " +
+            "A partner admin can have alerts posted in a team channel or group chat too: @mention me there with \"alerts here\" (\"alerts off here\" stops it). " +
+            "\"alerts status\" shows what was sent, what waits or failed, and where alerts go.",
+            ["alerts status", "alerts here"],
+            Order: 50));
+
         return bot
             .Use<ClaimSubmitMiddleware>()
+            .Use<ClaimIntentMiddleware>()
             .OnCommand<ClaimCommandHandler>("claim", takesArgument: true)
             .OnCommand<ResolveCommandHandler>("resolve", takesArgument: true)
-            .OnCommand<AlertsStatusCommandHandler>("alerts status");
+            .OnCommand<AlertsStatusCommandHandler>("alerts status")
+            // Exact word counts keep these apart: "alerts here" never swallows "alerts here off", nor "alerts status".
+            .OnCommand<AlertsHereCommandHandler>("alerts here")
+            .OnCommand<AlertsOffHereCommandHandler>("alerts off here")
+            .OnCommand<AlertsOffHereCommandHandler>("alerts here off");
     }
 }

@@ -12,6 +12,7 @@ public static class ConversationsExtensions
         bot.Services.TryAddSingleton(TimeProvider.System);
         bot.Services.AddSingleton<IConversationReferenceStore, SqliteConversationReferenceStore>();
         bot.Services.AddSingleton<IDialogStateStore, SqliteDialogStateStore>();
+        bot.Services.AddSingleton<IAlertChannelStore, SqliteAlertChannelStore>();
         return bot.Use<ConversationReferenceMiddleware>();
     }
 }

@@ -15,8 +15,15 @@ public interface IConversationReferenceStore
 
     Task<StoredConversationReference?> GetAsync(string tenantId, string conversationId, string userAadObjectId, CancellationToken cancellationToken);
 
-    /// <summary>All live references of a tenant: the places an alert for that tenant's partner can go.</summary>
+    /// <summary>All live references of a tenant, whatever the conversation.</summary>
     Task<IReadOnlyList<StoredConversationReference>> ListLiveByTenantAsync(string tenantId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Where an alert for that tenant's partner goes: the live personal chats of its users, and the team channels
+    /// and group chats designated with <c>alerts here</c> (see <see cref="IAlertChannelStore"/>). Other chats and
+    /// teams the bot was merely added to are left out: nobody there asked for alerts.
+    /// </summary>
+    Task<IReadOnlyList<StoredConversationReference>> ListAlertTargetsByTenantAsync(string tenantId, CancellationToken cancellationToken);
 }
 
 public sealed record StoredConversationReference

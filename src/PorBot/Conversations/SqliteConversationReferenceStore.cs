@@ -76,6 +76,23 @@ public sealed class SqliteConversationReferenceStore(SqliteDatabase database, Ti
         return list;
     }
 
+    public async Task<IReadOnlyList<StoredConversationReference>> ListAlertTargetsByTenantAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        // A personal chat is reached through its user's row; a designated conversation through its own row (user ''),
+        // never through the rows of people who wrote there, so each place gets one card.
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command($"""
+            {Select} r
+            WHERE r.tenant_id = $tenant AND r.is_dead = 0 AND (
+                  (r.user_aad_object_id <> '' AND lower(coalesce(r.conversation_type, 'personal')) = 'personal')
+               OR (r.user_aad_object_id = '' AND EXISTS (SELECT 1 FROM alert_channels a WHERE a.tenant_id = r.tenant_id AND a.conversation_id = r.conversation_id)))
+            ORDER BY r.conversation_id, r.user_aad_object_id
+            """).With("$tenant", tenantId).ExecuteReaderAsync(cancellationToken);
+        var list = new List<StoredConversationReference>();
+        while (await reader.ReadAsync(cancellationToken)) list.Add(Read(reader));
+        return list;
+    }
+
     private const string Select = """
         SELECT tenant_id, conversation_id, user_aad_object_id, user_id, user_name, bot_id, service_url, service_url_verified,
                channel_id, conversation_type, team_id, is_dead, dead_reason, updated_at

@@ -17,6 +17,9 @@ public enum CallerRole
 /// <summary>Who is asking, as the access rules see it. <see cref="Partner"/> is set whenever the tenant is mapped, operators included.</summary>
 public sealed record LookupCaller(CallerRole Role, PartnerRecord? Partner, string? TenantId)
 {
+    /// <summary>Listed in <c>PorBot:PartnerAdmins</c> and in a tenant of a registered partner (<see cref="Partner"/> is set).</summary>
+    public bool IsPartnerAdmin { get; init; }
+
     public bool MaySeeRegistry => Role != CallerRole.Unmapped;
 
     public bool IsPartner(string? partnerId) =>
@@ -50,15 +53,18 @@ public sealed record SubscriptionView(SubscriptionRecord Subscription, PorStatus
 public sealed class LookupAccessPolicy(IPorRegistry registry, IClaimantLookup claimants, IOptions<LookupOptions> options)
 {
     private readonly IReadOnlySet<Guid> _operators = options.Value.OperatorIds;
+    private readonly IReadOnlySet<Guid> _partnerAdmins = options.Value.PartnerAdminIds;
 
     public async Task<LookupCaller> IdentifyAsync(string? tenantId, string? userAadObjectId, CancellationToken cancellationToken)
     {
         var partner = Guid.TryParse(tenantId, out var tenant)
             ? await registry.GetPartnerByTenantAsync(tenant, cancellationToken)
             : null;
-        var isOperator = Guid.TryParse(userAadObjectId, out var user) && _operators.Contains(user);
+        var knownUser = Guid.TryParse(userAadObjectId, out var user);
+        var isOperator = knownUser && _operators.Contains(user);
         var role = isOperator ? CallerRole.Operator : partner is null ? CallerRole.Unmapped : CallerRole.Partner;
-        return new LookupCaller(role, partner, tenantId);
+        // An admin's object id vouches for nothing outside a partner's own tenant.
+        return new LookupCaller(role, partner, tenantId) { IsPartnerAdmin = knownUser && partner is not null && _partnerAdmins.Contains(user) };
     }
 
     public async Task<IReadOnlyList<SubscriptionView>> ViewAsync(LookupCaller caller, IReadOnlyList<SubscriptionRecord> subscriptions, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using PorBot.Conflicts;
 using PorBot.Conversations;
+using PorBot.Lookups;
 using PorBot.Storage.Sqlite;
 using PorBot.Tests.Lookups;
 
@@ -39,9 +40,13 @@ internal static class Claims
     public static Task<ClaimResult> ClaimAsync(this BotTestHost bot, Guid subscription, string partner, string? idempotencyKey = null) =>
         bot.Service().ClaimAsync(new ClaimRequest(subscription, partner, ClaimSources.Chat, IdempotencyKey: idempotencyKey), CancellationToken.None);
 
-    /// <summary>A place where the partner owning <paramref name="tenantId"/> can be reached (a personal chat, or a channel with user '').</summary>
-    public static Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "") =>
-        bot.GetRequiredService<IConversationReferenceStore>().UpsertAsync(new StoredConversationReference
+    /// <summary>
+    /// A place where the partner owning <paramref name="tenantId"/> can be reached: a personal chat, or a channel with
+    /// user '' that, unless <paramref name="designated"/> is false, was chosen for alerts (as <c>alerts here</c> does).
+    /// </summary>
+    public static async Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "", bool designated = true)
+    {
+        await bot.GetRequiredService<IConversationReferenceStore>().UpsertAsync(new StoredConversationReference
         {
             TenantId = tenantId,
             ConversationId = conversationId,
@@ -52,6 +57,12 @@ internal static class Claims
             ChannelId = "msteams",
             ConversationType = user.Length == 0 ? "channel" : "personal",
         }, CancellationToken.None);
+        if (user.Length > 0 || !designated) return;
+
+        var partner = await bot.GetRequiredService<IPorRegistry>().GetPartnerByTenantAsync(Guid.Parse(tenantId), CancellationToken.None);
+        await bot.GetRequiredService<IAlertChannelStore>().DesignateAsync(new AlertChannel(tenantId, conversationId, partner!.PartnerId, "channel", null,
+            Sample.OperatorAadObjectId, DateTimeOffset.UtcNow), CancellationToken.None);
+    }
 
     public static async Task<List<OutboxRow>> OutboxAsync(this BotTestHost bot)
     {

@@ -166,6 +166,7 @@ public sealed class LookupAccessTests(LookupBotFixture fixture) : IClassFixture<
 
     [Theory]
     [InlineData("PorBot:Operators:0", "not-a-guid", "is not an Entra object id")]
+    [InlineData("PorBot:PartnerAdmins:0", "admin@contoso.com", "PorBot:PartnerAdmins:0 ('admin@contoso.com') is not an Entra object id")]
     [InlineData("PorBot:LookupTimeout", "00:00:06", "at most 4.5 s")]
     public async Task Options_Invalid_StopStartUp(string key, string value, string message)
     {
