@@ -10,8 +10,10 @@ public static class ConflictsExtensions
 {
     /// <summary>
     /// POR claims and conflicts: <c>claim &lt;subscription id&gt;</c> with a confirmation card, <c>resolve</c> for
-    /// operators, the claims API's services (map it with <see cref="ClaimsApi.MapClaimsApi"/>), and the claims
-    /// table as the lookups' <see cref="IClaimantLookup"/>. Add after <c>AddLookups()</c> (it reuses the access rules).
+    /// operators, the claims API's services (map it with <see cref="ClaimsApi.MapClaimsApi"/>), the claims
+    /// table as the lookups' <see cref="IClaimantLookup"/>, the alert delivery worker and the alert card's
+    /// actions (<see cref="ConflictVerbs"/>). Add after <c>AddLookups()</c> (it reuses the access rules) and
+    /// <c>AddGuidance()</c> ("Show the steps" answers with its scenario cards).
     /// </summary>
     public static BotBuilder AddConflicts(this BotBuilder bot)
     {
@@ -30,6 +32,9 @@ public static class ConflictsExtensions
         bot.Services.AddSingleton<AlertDeliveryWorker>();
         bot.Services.AddHostedService(sp => sp.GetRequiredService<AlertDeliveryWorker>());
 
+        // The alert card's Universal Actions: every verb goes through the gate (who clicked, are they a party).
+        bot.Services.AddScoped<ConflictActionGate>();
+
         bot.Services.AddSingleton(new HelpEntry(
             "Claim Partner of Record",
             "Claim a customer's subscription: I show what I understood and record it only when you confirm. If another partner holds it, both of you are alerted and the customer decides.",
@@ -40,6 +45,11 @@ public static class ConflictsExtensions
             .Use<ClaimSubmitMiddleware>()
             .OnCommand<ClaimCommandHandler>("claim", takesArgument: true)
             .OnCommand<ResolveCommandHandler>("resolve", takesArgument: true)
-            .OnCommand<AlertsStatusCommandHandler>("alerts status");
+            .OnCommand<AlertsStatusCommandHandler>("alerts status")
+            .OnCardAction<RefreshConflictCardHandler>(ConflictVerbs.Refresh)
+            .OnCardAction<ConflictProofFormHandler>(ConflictVerbs.ProofForm)
+            .OnCardAction<AddConflictProofHandler>(ConflictVerbs.Proof)
+            .OnCardAction<WithdrawConflictClaimHandler>(ConflictVerbs.Withdraw)
+            .OnCardAction<ConflictStepsHandler>(ConflictVerbs.Steps);
     }
 }

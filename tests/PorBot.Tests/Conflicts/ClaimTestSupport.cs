@@ -40,12 +40,14 @@ internal static class Claims
         bot.Service().ClaimAsync(new ClaimRequest(subscription, partner, ClaimSources.Chat, IdempotencyKey: idempotencyKey), CancellationToken.None);
 
     /// <summary>A place where the partner owning <paramref name="tenantId"/> can be reached (a personal chat, or a channel with user '').</summary>
-    public static Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "") =>
+    /// <param name="userId">The user's 29: id in a personal chat (what a captured reference holds): its card refreshes automatically.</param>
+    public static Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "", string? userId = null) =>
         bot.GetRequiredService<IConversationReferenceStore>().UpsertAsync(new StoredConversationReference
         {
             TenantId = tenantId,
             ConversationId = conversationId,
             UserAadObjectId = user,
+            UserId = userId,
             BotId = TestActivities.BotId,
             ServiceUrl = bot.Connector.ServiceUrl,
             ServiceUrlVerified = true,
