@@ -202,7 +202,9 @@ public static class AlertCards
     {
         if (model.ViewerPartnerId is not { } viewer) return "Operator view (read-only)";
         var conflict = model.Conflict;
-        var role = viewer == conflict.CurrentPorPartnerId ? "current Partner of Record"
+        var role = viewer == conflict.CurrentPorPartnerId
+            ? conflict.Status == ConflictStatus.Open ? "current Partner of Record"
+                : conflict.WinnerPartnerId == viewer ? "stays Partner of Record" : "was Partner of Record"
             : conflict.Claimants.LastOrDefault(c => c.PartnerId == viewer)?.Status switch
             {
                 ClaimStatus.Withdrawn => "you withdrew your claim",
