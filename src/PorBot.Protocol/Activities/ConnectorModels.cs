@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PorBot.Protocol.Cards;
 
 namespace PorBot.Protocol.Activities;
 
@@ -37,14 +38,33 @@ public sealed class InvokeResponse
 
     public static InvokeResponse NotImplemented() => new() { Status = 501 };
 
-    public static InvokeResponse BadRequest(string message) => new()
+    public static InvokeResponse BadRequest(string message) => Error("BadRequest", message);
+
+    /// <summary>A well-formed request the bot does not handle (another action type, an unknown verb): HTTP 400, as the SDK answers.</summary>
+    public static InvokeResponse NotSupported(string message) => Error("NotSupported", message);
+
+    /// <summary>Universal Actions: <paramref name="card"/> replaces the card in the clicking user's client.</summary>
+    public static InvokeResponse ReplaceCard(AdaptiveCard card)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        return Ok(new AdaptiveCardInvokeResponse { Type = AdaptiveCardInvokeResponse.CardType, Value = card });
+    }
+
+    /// <summary>Universal Actions: a short text shown to the clicking user; the card stays as it is.</summary>
+    public static InvokeResponse ShowMessage(string text)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        return Ok(new AdaptiveCardInvokeResponse { Type = AdaptiveCardInvokeResponse.MessageType, Value = text });
+    }
+
+    private static InvokeResponse Error(string code, string message) => new()
     {
         Status = 400,
         Body = new AdaptiveCardInvokeResponse
         {
             StatusCode = 400,
             Type = AdaptiveCardInvokeResponse.ErrorType,
-            Value = new InvokeError { Code = "BadRequest", Message = message },
+            Value = new InvokeError { Code = code, Message = message },
         },
     };
 }

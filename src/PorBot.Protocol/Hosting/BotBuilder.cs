@@ -54,6 +54,17 @@ public sealed class BotBuilder
         return this;
     }
 
+    /// <summary>
+    /// One <c>Action.Execute</c> verb of <c>adaptiveCard/action</c> invokes. The pipeline answers a malformed
+    /// request, or a verb nobody registered, with HTTP 400 and the SDK's error body.
+    /// </summary>
+    public BotBuilder OnCardAction<THandler>(string verb) where THandler : class, ICardActionHandler
+    {
+        Routes.AddCardAction(verb, typeof(THandler));
+        Services.TryAddScoped<THandler>();
+        return this;
+    }
+
     /// <summary>Middleware runs in the order added, around every turn.</summary>
     public BotBuilder Use<TMiddleware>() where TMiddleware : class, ITurnMiddleware
     {

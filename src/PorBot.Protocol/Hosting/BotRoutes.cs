@@ -4,12 +4,14 @@ namespace PorBot.Protocol.Hosting;
 
 /// <summary>
 /// The route table built at start-up: which handler type serves which activity type, message
-/// command or invoke name. One handler per route; registering a route twice is a start-up error.
+/// command, invoke name or Action.Execute verb. One handler per route; registering a route twice is a
+/// start-up error.
 /// </summary>
 public sealed class BotRoutes
 {
     private readonly Dictionary<string, Type> _activityHandlers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, Type> _invokeHandlers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Type> _cardActionHandlers = new(StringComparer.Ordinal);
     private readonly List<(string[] Words, bool TakesArgument, Type Handler)> _commands = [];
 
     public Type? MessageFallback { get; private set; }
@@ -18,9 +20,24 @@ public sealed class BotRoutes
 
     public IReadOnlyCollection<string> InvokeNames => _invokeHandlers.Keys;
 
+    public IReadOnlyCollection<string> CardActionVerbs => _cardActionHandlers.Keys;
+
     internal void AddActivity(string activityType, Type handler) => AddUnique(_activityHandlers, activityType, handler, "activity type");
 
-    internal void AddInvoke(string name, Type handler) => AddUnique(_invokeHandlers, name, handler, "invoke");
+    internal void AddInvoke(string name, Type handler)
+    {
+        if (string.Equals(name, CardActionRequest.InvokeName, StringComparison.Ordinal) && _cardActionHandlers.Count > 0)
+            throw new InvalidOperationException($"'{name}' is routed by verb (OnCardAction); a handler for the whole invoke would take every verb.");
+        AddUnique(_invokeHandlers, name, handler, "invoke");
+    }
+
+    internal void AddCardAction(string verb, Type handler)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(verb);
+        if (_invokeHandlers.ContainsKey(CardActionRequest.InvokeName))
+            throw new InvalidOperationException($"'{CardActionRequest.InvokeName}' already has a handler for every verb; the verb '{verb}' cannot be routed as well.");
+        AddUnique(_cardActionHandlers, verb, handler, "Action.Execute verb");
+    }
 
     internal void AddCommand(string command, bool takesArgument, Type handler)
     {
@@ -42,6 +59,9 @@ public sealed class BotRoutes
     public Type? FindActivityHandler(string activityType) => _activityHandlers.GetValueOrDefault(activityType);
 
     public Type? FindInvokeHandler(string name) => _invokeHandlers.GetValueOrDefault(name);
+
+    /// <summary>Verbs match exactly (case-sensitive), as the card wrote them.</summary>
+    public Type? FindCardActionHandler(string verb) => _cardActionHandlers.GetValueOrDefault(verb);
 
     /// <summary>The command whose words start the text (case-insensitive), with the rest of the text as its argument.</summary>
     public (Type Handler, string Argument)? FindCommand(string text)

@@ -15,6 +15,15 @@ public interface IInvokeHandler
 }
 
 /// <summary>
+/// Handles one <c>Action.Execute</c> verb of <c>adaptiveCard/action</c> invokes. The request is already checked
+/// (an action of type Action.Execute with a verb); its data is untrusted: anyone who sees the card can click.
+/// </summary>
+public interface ICardActionHandler
+{
+    Task<InvokeResponse> HandleAsync(TurnContext turn, CardActionRequest action, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// Runs around every turn, in registration order (e.g. capturing conversation references). Call
 /// <c>next</c> to continue; not calling it ends the turn.
 /// </summary>

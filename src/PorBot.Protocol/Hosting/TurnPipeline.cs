@@ -59,6 +59,11 @@ public sealed class TurnPipeline(
         if (activity.IsInvoke)
         {
             var invokeHandler = activity.Name is { } name ? routes.FindInvokeHandler(name) : null;
+            if (invokeHandler is null && string.Equals(activity.Name, CardActionRequest.InvokeName, StringComparison.Ordinal) && routes.CardActionVerbs.Count > 0)
+            {
+                return await DispatchCardActionAsync(turn, cancellationToken);
+            }
+
             if (invokeHandler is null)
             {
                 logger.LogInformation("No handler for invoke {InvokeName}; answering 501", activity.Name);
@@ -88,6 +93,24 @@ public sealed class TurnPipeline(
 
         await ((ITurnHandler)turn.Services.GetRequiredService(handler)).HandleAsync(turn, cancellationToken);
         return null;
+    }
+
+    private async Task<InvokeResponse> DispatchCardActionAsync(TurnContext turn, CancellationToken cancellationToken)
+    {
+        if (!CardActionRequest.TryParse(turn.Activity.Value, out var request, out var rejection))
+        {
+            logger.LogInformation("Malformed adaptiveCard/action invoke; answering 400");
+            return rejection!;
+        }
+
+        var handler = routes.FindCardActionHandler(request!.Verb);
+        if (handler is null)
+        {
+            logger.LogInformation("No handler for Action.Execute verb {Verb}; answering 400", request.Verb);
+            return InvokeResponse.NotSupported("This card action is not supported.");
+        }
+
+        return await ((ICardActionHandler)turn.Services.GetRequiredService(handler)).HandleAsync(turn, request, cancellationToken);
     }
 
     private static bool IsMessage(Activity activity) => string.Equals(activity.Type, ActivityTypes.Message, StringComparison.OrdinalIgnoreCase);

@@ -32,7 +32,7 @@ internal static class ClaimTexts
                                       "Yours isn't, so I can't record a claim for you. Ask your PorBot administrator to add your tenant to your partner record.";
     public const string Cancelled = "Cancelled: no claim was recorded.";
     public const string AlreadyRecorded = "That claim was already recorded when you pressed Confirm, so Cancel changes nothing.";
-    public const string ResolveUsage = "Type: resolve <conflict id> <winning partner id>";
+    public const string ResolveUsage = "Type: resolve <conflict or pending claim id> <partner id the customer named>";
     public const string OperatorsOnly = "Only PorBot operators can record a customer's decision on a conflict.";
     public const string RegistryDown = "The POR registry isn't answering right now, so nothing was recorded. Please try again in a moment.";
 
@@ -161,7 +161,10 @@ public sealed class ClaimSubmitMiddleware(LookupAccessPolicy access, ClaimServic
     }
 }
 
-/// <summary><c>resolve &lt;conflict id&gt; &lt;winner partner id&gt;</c>, operators only: records the customer's decision.</summary>
+/// <summary>
+/// <c>resolve &lt;conflict or pending claim id&gt; &lt;partner id&gt;</c>, operators only: records the customer's decision
+/// (for a pending claim, naming its claimant confirms it; naming another partner makes that partner POR).
+/// </summary>
 public sealed class ResolveCommandHandler(LookupAccessPolicy access, ClaimService claims) : ITurnHandler
 {
     public async Task HandleAsync(TurnContext turn, CancellationToken cancellationToken)
@@ -183,16 +186,29 @@ public sealed class ResolveCommandHandler(LookupAccessPolicy access, ClaimServic
         string reply;
         try
         {
-            var state = await claims.ResolveAsync(conflictId, parts[1], "operator:" + turn.UserAadObjectId, cancellationToken);
-            reply = $"Conflict {state.ConflictId:D} resolved: partner {state.WinnerPartnerId} is Partner of Record for subscription {state.SubscriptionId:D}. Every party's card will be updated.";
+            var decision = await claims.RecordDecisionAsync(conflictId, parts[1], "operator:" + turn.UserAadObjectId, cancellationToken);
+            reply = decision switch
+            {
+                { Conflict: { } state } =>
+                    $"Conflict {state.ConflictId:D} resolved: partner {state.WinnerPartnerId} is Partner of Record for subscription {state.SubscriptionId:D}. Every party's card will be updated.",
+                { Claim: { Status: ClaimStatus.Won } claim } =>
+                    $"Claim {claim.ClaimId:D} confirmed: partner {claim.PorPartnerId} (the claimant) is now Partner of Record for subscription {claim.SubscriptionId:D}.",
+                { Claim: { } claim } =>
+                    $"Claim {claim.ClaimId:D} lost: the customer named partner {claim.PorPartnerId}, now recorded as Partner of Record for subscription {claim.SubscriptionId:D}.",
+                _ => throw new InvalidOperationException("A decision names a conflict or a claim."),
+            };
         }
         catch (ConflictNotFoundException)
         {
-            reply = $"There is no conflict {conflictId:D}.";
+            reply = $"There is no conflict or claim {conflictId:D}.";
         }
         catch (ConflictAlreadyResolvedException e)
         {
             reply = $"Conflict {conflictId:D} was already resolved in favour of partner {e.State.WinnerPartnerId}; nothing changed.";
+        }
+        catch (ClaimNotPendingException e)
+        {
+            reply = e.Message + " Nothing changed.";
         }
         catch (ClaimValidationException e)
         {

@@ -66,3 +66,41 @@ public sealed class ConflictAlreadyResolvedException(ConflictState state)
 {
     public ConflictState State { get; } = state;
 }
+
+/// <summary>Proof of execution a party added to a conflict; <see cref="Description"/> and <see cref="Link"/> are the user's own words, untrusted.</summary>
+public sealed record ConflictProof(Guid ProofId, string PartnerId, string Description, string? Link, DateTimeOffset AddedAt);
+
+/// <param name="AddedBy">The Entra object id of the user who added it.</param>
+public sealed record ProofRequest(Guid ConflictId, string PartnerId, string Description, string? Link, string AddedBy);
+
+/// <summary>The customer's answer on a pending claim: the partner it named is now POR; the claim is Won when that is its claimant, else Lost.</summary>
+public sealed record PendingClaimResolution(Guid ClaimId, Guid SubscriptionId, string ClaimantPartnerId, ClaimStatus Status, string PorPartnerId);
+
+/// <summary>What a resolution decided: a conflict, or a pending claim (exactly one is set).</summary>
+public sealed record Resolution(ConflictState? Conflict, PendingClaimResolution? Claim);
+
+/// <summary>The claim cannot take a decision: it was withdrawn, needed none, or was already decided otherwise.</summary>
+public sealed class ClaimNotPendingException(string message, PendingClaimResolution? state = null) : Exception(message)
+{
+    /// <summary>The decision already recorded, when there is one.</summary>
+    public PendingClaimResolution? State { get; } = state;
+}
+
+/// <summary>How a partner stands in a conflict: the access rules of the conflict card's actions.</summary>
+public static class ConflictParties
+{
+    /// <summary>The current POR or any claimant, past or present: someone whose card this is.</summary>
+    public static bool Involves(this ConflictState conflict, string? partnerId) =>
+        partnerId is not null && (conflict.CurrentPorPartnerId == partnerId || conflict.Claimants.Any(c => c.PartnerId == partnerId));
+
+    public static ClaimantState? ActiveClaimOf(this ConflictState conflict, string? partnerId) =>
+        conflict.Claimants.FirstOrDefault(c => c.PartnerId == partnerId && c.Status == ClaimStatus.Active);
+
+    /// <summary>The current POR or a claimant whose claim is still active: who may add proof.</summary>
+    public static bool IsActiveParty(this ConflictState conflict, string? partnerId) =>
+        partnerId is not null && (conflict.CurrentPorPartnerId == partnerId || conflict.ActiveClaimOf(partnerId) is not null);
+
+    /// <summary>Every claimant withdrew: the conflict closed with the POR unchanged.</summary>
+    public static bool WasWithdrawn(this ConflictState conflict) =>
+        conflict.Status == ConflictStatus.Resolved && conflict.Claimants.Count > 0 && conflict.Claimants.All(c => c.Status == ClaimStatus.Withdrawn);
+}

@@ -26,6 +26,8 @@ public sealed partial class ClaimService(
 {
     public const int MaxNoteLength = 1000;
     public const int MaxSourceSystemLength = 100;
+    public const int MaxProofLength = 1000;
+    public const int MaxProofLinkLength = 500;
     private const int MaxAttempts = 5;
 
     public static bool IsPartnerId(string? text) => text is not null && PartnerIdPattern().IsMatch(text);
@@ -116,6 +118,174 @@ public sealed partial class ClaimService(
             // Someone changed the conflict since it was read (a claimant joined, or another resolution won): read it again.
             if (attempt == MaxAttempts) throw new InvalidOperationException($"Conflict {id:D} kept changing; try again.");
         }
+    }
+
+    /// <summary>
+    /// The customer's answer, for a conflict (<see cref="ResolveAsync"/>) or for a pending claim
+    /// (<see cref="ResolvePendingClaimAsync"/>), whichever <paramref name="id"/> names.
+    /// </summary>
+    /// <param name="id">A conflict id, a claim in a conflict, or a pending claim.</param>
+    public async Task<Resolution> RecordDecisionAsync(Guid id, string winnerPartnerId, string resolvedBy, CancellationToken cancellationToken) =>
+        await GetConflictAsync(id, cancellationToken) is not null
+            ? new Resolution(await ResolveAsync(id, winnerPartnerId, resolvedBy, cancellationToken), null)
+            : new Resolution(null, await ResolvePendingClaimAsync(id, winnerPartnerId, resolvedBy, cancellationToken));
+
+    /// <summary>
+    /// Records the customer's answer on a pending claim (no POR was listed): the named partner becomes POR
+    /// in the registry; every claim still pending on that subscription is settled by it (Won for the named
+    /// partner's claim, Lost for the others). Repeating the same answer returns it (and finishes a registry
+    /// update that failed); another answer after one was recorded throws <see cref="ClaimNotPendingException"/>.
+    /// </summary>
+    public async Task<PendingClaimResolution> ResolvePendingClaimAsync(Guid claimId, string winnerPartnerId, string resolvedBy, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var claim = await ReadPendingClaimAsync(claimId, cancellationToken) ?? throw new ConflictNotFoundException(claimId);
+            if (claim.Outcome == ClaimOutcome.NoOp)
+                throw new ClaimNotPendingException($"Claim {claimId:D} needed no decision: partner {claim.ClaimantPartnerId} already was Partner of Record when it was made.");
+            if (claim.Outcome == ClaimOutcome.Conflict)
+                throw new ClaimNotPendingException($"Claim {claimId:D} is part of conflict {claim.ConflictId:D}: resolve the conflict.");
+            if (claim.Status == ClaimStatus.Withdrawn)
+                throw new ClaimNotPendingException($"Claim {claimId:D} was withdrawn by its claimant, so there is nothing to decide.");
+            if (claim.DecidedPorPartnerId is { } decided)
+            {
+                var recorded = new PendingClaimResolution(claimId, claim.SubscriptionId, claim.ClaimantPartnerId, claim.Status, decided);
+                if (!string.Equals(decided, winnerPartnerId, StringComparison.Ordinal))
+                    throw new ClaimNotPendingException($"Claim {claimId:D} was already resolved: the customer named partner {decided} as Partner of Record.", recorded);
+                await FinishPendingRegistryAsync(claim.SubscriptionId, decided, claimId, cancellationToken);
+                return recorded;
+            }
+
+            if (await registry.GetPartnerAsync(winnerPartnerId, cancellationToken) is null)
+                throw new ClaimValidationException([$"winnerPartnerId {winnerPartnerId} is not a partner in the POR registry."]);
+            var subscription = await registry.GetSubscriptionAsync(claim.SubscriptionId, cancellationToken)
+                ?? throw new ClaimNotPendingException($"Subscription {claim.SubscriptionId:D} of claim {claimId:D} is no longer in the POR registry.");
+            if (subscription.PorPartnerId is { } listed && !string.Equals(listed, winnerPartnerId, StringComparison.Ordinal))
+            {
+                throw new ClaimNotPendingException($"The registry now lists partner {listed} as Partner of Record for subscription {claim.SubscriptionId:D}, " +
+                    $"so claim {claimId:D} no longer waits on an unlisted subscription. A new claim would open a conflict with {listed}.");
+            }
+
+            await using (var connection = await database.OpenAsync(cancellationToken))
+            await using (var transaction = connection.BeginTransaction())
+            {
+                var now = time.GetUtcNow().ToDbTime();
+                // The named claim first and only while still Active: a decision (or withdrawal) that got there first wins.
+                var changed = await connection.Command("""
+                    UPDATE claims SET status = CASE WHEN claimant_partner_id = $winner THEN 'Won' ELSE 'Lost' END,
+                                      decided_por_partner_id = $winner, decided_by = $by, registry_synced = 0, updated_at = $now
+                    WHERE claim_id = $id AND status = 'Active' AND outcome = 'Pending'
+                    """, transaction)
+                    .With("$winner", winnerPartnerId).With("$by", resolvedBy).With("$now", now).With("$id", Id(claimId)).ExecuteNonQueryAsync(cancellationToken);
+                if (changed == 1)
+                {
+                    var others = await connection.Command("""
+                        UPDATE claims SET status = CASE WHEN claimant_partner_id = $winner THEN 'Won' ELSE 'Lost' END,
+                                          decided_por_partner_id = $winner, decided_by = $by, registry_synced = 0, updated_at = $now
+                        WHERE subscription_id = $sub AND status = 'Active' AND outcome = 'Pending'
+                        """, transaction)
+                        .With("$winner", winnerPartnerId).With("$by", resolvedBy).With("$now", now).With("$sub", Id(claim.SubscriptionId))
+                        .ExecuteNonQueryAsync(cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                    logger.LogInformation("Pending claim {ClaimId} on {SubscriptionId} resolved for partner {Winner} by {ResolvedBy} ({Others} other pending claim(s) settled)",
+                        claimId, claim.SubscriptionId, winnerPartnerId, resolvedBy, others);
+                    await FinishPendingRegistryAsync(claim.SubscriptionId, winnerPartnerId, claimId, cancellationToken);
+                    var status = string.Equals(claim.ClaimantPartnerId, winnerPartnerId, StringComparison.Ordinal) ? ClaimStatus.Won : ClaimStatus.Lost;
+                    return new PendingClaimResolution(claimId, claim.SubscriptionId, claim.ClaimantPartnerId, status, winnerPartnerId);
+                }
+            }
+
+            if (attempt == MaxAttempts) throw new InvalidOperationException($"Claim {claimId:D} kept changing; try again.");
+        }
+    }
+
+    /// <summary>
+    /// Proof of execution from a party of an open conflict: stored, the conflict's version bumped and an
+    /// Update queued for every party in one transaction, so every delivered card shows it. The same text
+    /// from the same partner twice (a double click) is kept once.
+    /// </summary>
+    /// <returns>The conflict as it is now.</returns>
+    public async Task<ConflictState> AddProofAsync(ProofRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var description = request.Description.Trim();
+        var link = string.IsNullOrWhiteSpace(request.Link) ? null : request.Link.Trim();
+        var problems = ProofProblems(description, link);
+        if (problems.Count > 0) throw new ClaimValidationException(problems);
+
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var state = await GetConflictAsync(request.ConflictId, cancellationToken) ?? throw new ConflictNotFoundException(request.ConflictId);
+            if (state.Status == ConflictStatus.Resolved) throw new ConflictAlreadyResolvedException(state);
+            if (!state.IsActiveParty(request.PartnerId))
+                throw new ClaimValidationException([$"Partner {request.PartnerId} is not the current POR or an active claimant in conflict {state.ConflictId:D}."]);
+
+            var parties = Parties(state);
+            var targets = await TargetsAsync(parties, cancellationToken);
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = connection.BeginTransaction();
+            var duplicate = await connection.Command("""
+                SELECT 1 FROM conflict_proofs WHERE conflict_id = $id AND partner_id = $partner AND description = $description AND link IS $link
+                """, transaction)
+                .With("$id", Id(state.ConflictId)).With("$partner", request.PartnerId).With("$description", description).With("$link", link)
+                .ExecuteScalarAsync(cancellationToken) is not null;
+            if (duplicate) return state;
+
+            var now = time.GetUtcNow().ToDbTime();
+            var bumped = await connection.Command("UPDATE conflicts SET version = version + 1, updated_at = $now WHERE conflict_id = $id AND version = $version AND status = 'Open'", transaction)
+                .With("$now", now).With("$id", Id(state.ConflictId)).With("$version", state.Version).ExecuteNonQueryAsync(cancellationToken);
+            if (bumped == 0) continue;
+
+            await connection.Command("""
+                INSERT INTO conflict_proofs (proof_id, conflict_id, partner_id, description, link, added_by, created_at)
+                VALUES ($proof, $id, $partner, $description, $link, $by, $now)
+                """, transaction)
+                .With("$proof", Id(Guid.NewGuid())).With("$id", Id(state.ConflictId)).With("$partner", request.PartnerId)
+                .With("$description", description).With("$link", link).With("$by", request.AddedBy).With("$now", now)
+                .ExecuteNonQueryAsync(cancellationToken);
+            await QueueAsync(connection, transaction, state.ConflictId, "Update", state.Version + 1, parties, targets, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            logger.LogInformation("Proof of execution added to conflict {ConflictId} by partner {Partner}", state.ConflictId, request.PartnerId);
+            return (await GetConflictAsync(state.ConflictId, cancellationToken))!;
+        }
+
+        throw new InvalidOperationException($"Conflict {request.ConflictId:D} kept changing; try again.");
+    }
+
+    /// <summary>What is wrong with a proof as typed, in words for the person typing it; empty when it can be stored.</summary>
+    public static IReadOnlyList<string> ProofProblems(string? description, string? link)
+    {
+        var problems = new List<string>();
+        description = description?.Trim() ?? "";
+        if (description.Length == 0) problems.Add("Describe the work you are doing for the customer.");
+        else if (description.Length > MaxProofLength) problems.Add($"Keep the description to {MaxProofLength} characters (it has {description.Length}).");
+        if (description.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'))) problems.Add("The description contains control characters; type it as plain text.");
+
+        link = link?.Trim();
+        if (!string.IsNullOrEmpty(link) &&
+            (link.Length > MaxProofLinkLength || !Uri.TryCreate(link, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || link.Any(char.IsWhiteSpace)))
+        {
+            problems.Add($"The link must be one https:// address of at most {MaxProofLinkLength} characters, or left empty.");
+        }
+
+        return problems;
+    }
+
+    /// <summary>Proofs of a conflict, oldest first.</summary>
+    public async Task<IReadOnlyList<ConflictProof>> GetProofsAsync(Guid conflictId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command("""
+            SELECT proof_id, partner_id, description, link, created_at FROM conflict_proofs WHERE conflict_id = $id ORDER BY created_at, proof_id
+            """).With("$id", Id(conflictId)).ExecuteReaderAsync(cancellationToken);
+        var proofs = new List<ConflictProof>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            proofs.Add(new ConflictProof(Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetString(2), reader.GetNullableString(3),
+                SqliteExtensions.FromDbTime(reader.GetString(4))));
+        }
+
+        return proofs;
     }
 
     /// <summary>
@@ -338,6 +508,38 @@ public sealed partial class ClaimService(
 
         await connection.Command("UPDATE conflicts SET registry_synced = 1 WHERE conflict_id = $id").With("$id", Id(conflictId)).ExecuteNonQueryAsync(cancellationToken);
         return state;
+    }
+
+    private sealed record PendingClaimRow(Guid SubscriptionId, string ClaimantPartnerId, ClaimOutcome Outcome, ClaimStatus Status, Guid? ConflictId, string? DecidedPorPartnerId);
+
+    private async Task<PendingClaimRow?> ReadPendingClaimAsync(Guid claimId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command("""
+            SELECT subscription_id, claimant_partner_id, outcome, status, conflict_id, decided_por_partner_id FROM claims WHERE claim_id = $id
+            """).With("$id", Id(claimId)).ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new PendingClaimRow(Guid.Parse(reader.GetString(0)), reader.GetString(1), Enum.Parse<ClaimOutcome>(reader.GetString(2)),
+            Enum.Parse<ClaimStatus>(reader.GetString(3)), reader.IsDBNull(4) ? null : Guid.Parse(reader.GetString(4)), reader.GetNullableString(5));
+    }
+
+    /// <summary>Writes a recorded pending-claim decision into the registry once; a failure leaves it to be finished by repeating the resolution.</summary>
+    private async Task FinishPendingRegistryAsync(Guid subscriptionId, string winner, Guid claimId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var unsynced = await connection.Command("SELECT 1 FROM claims WHERE subscription_id = $sub AND decided_por_partner_id = $winner AND registry_synced = 0 LIMIT 1")
+            .With("$sub", Id(subscriptionId)).With("$winner", winner).ExecuteScalarAsync(cancellationToken) is not null;
+        if (!unsynced) return;
+
+        var subscription = await registry.GetSubscriptionAsync(subscriptionId, cancellationToken);
+        if (subscription is not null && !string.Equals(subscription.PorPartnerId, winner, StringComparison.Ordinal))
+        {
+            var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+            await registry.RecordPorChangeAsync(new PorChange(subscriptionId, winner, today, $"Pending claim {claimId:D} resolved by the customer's decision"), cancellationToken);
+        }
+
+        await connection.Command("UPDATE claims SET registry_synced = 1 WHERE subscription_id = $sub AND decided_por_partner_id = $winner AND registry_synced = 0")
+            .With("$sub", Id(subscriptionId)).With("$winner", winner).ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<(Guid? ConflictId, string PartnerId, ClaimStatus Status)?> ReadClaimAsync(Guid claimId, CancellationToken cancellationToken)

@@ -111,17 +111,22 @@ public static class ClaimsApi
 
         try
         {
-            var state = await claims.ResolveAsync(conflictOrClaimId, winner!, ClaimSources.Api(keyName), cancellationToken);
-            return Results.Json(ConflictResponse.From(state));
+            var decision = await claims.RecordDecisionAsync(conflictOrClaimId, winner!, ClaimSources.Api(keyName), cancellationToken);
+            return decision.Conflict is { } state ? Results.Json(ConflictResponse.From(state)) : Results.Json(PendingClaimResponse.From(decision.Claim!));
         }
         catch (ConflictNotFoundException e)
         {
-            return Results.Problem(e.Message + " Only a claim that opened or joined a conflict can be resolved.", statusCode: StatusCodes.Status404NotFound);
+            return Results.Problem(e.Message + " Give the id of a conflict, of a claim in one, or of a pending claim.", statusCode: StatusCodes.Status404NotFound);
         }
         catch (ConflictAlreadyResolvedException e)
         {
             return Results.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "Already resolved",
                 extensions: new Dictionary<string, object?> { ["conflict"] = ConflictResponse.From(e.State) });
+        }
+        catch (ClaimNotPendingException e)
+        {
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "The claim is not waiting for a decision",
+                extensions: e.State is null ? null : new Dictionary<string, object?> { ["claim"] = PendingClaimResponse.From(e.State) });
         }
         catch (ClaimValidationException e)
         {
@@ -202,6 +207,13 @@ public sealed record ConflictResponse(Guid ConflictId, Guid SubscriptionId, stri
         state.WinnerPartnerId, state.Version, state.Claimants.Select(c => new Claimant(c.ClaimId, c.PartnerId, c.Status.ToString())).ToList());
 
     public sealed record Claimant(Guid ClaimId, string PartnerId, string Status);
+}
+
+/// <summary>The answer for a pending claim: <c>status</c> Won (the claimant was confirmed) or Lost (another partner was named).</summary>
+public sealed record PendingClaimResponse(Guid ClaimId, Guid SubscriptionId, string ClaimantPartnerId, string Outcome, string Status, string PorPartnerId)
+{
+    public static PendingClaimResponse From(PendingClaimResolution claim) =>
+        new(claim.ClaimId, claim.SubscriptionId, claim.ClaimantPartnerId, nameof(ClaimOutcome.Pending), claim.Status.ToString(), claim.PorPartnerId);
 }
 
 /// <summary>Checks a bearer key against every configured key in constant time (hashes of equal length, all compared).</summary>

@@ -11,9 +11,10 @@ public static class ConflictsExtensions
     /// <summary>
     /// POR claims and conflicts: <c>claim &lt;subscription id&gt;</c> (or natural phrasing) with a confirmation card,
     /// <c>resolve</c> for operators, the claims API's services (map it with <see cref="ClaimsApi.MapClaimsApi"/>), the
-    /// claims table as the lookups' <see cref="IClaimantLookup"/>, alert delivery, <c>alerts status</c> and
-    /// <c>alerts here</c>. Add before <c>AddLookups()</c>: "we're the POR for &lt;id&gt;" also reads as a lookup, and the
-    /// claim phrasing must see it first. It uses the lookups' access rules, so <c>AddLookups()</c> is needed too.
+    /// claims table as the lookups' <see cref="IClaimantLookup"/>, alert delivery, <c>alerts status</c>, <c>alerts here</c>
+    /// and the alert card's actions (<see cref="ConflictVerbs"/>). Add before <c>AddLookups()</c>: "we're the POR for
+    /// &lt;id&gt;" also reads as a lookup, and the claim phrasing must see it first. It uses the lookups' access rules and
+    /// the guidance's scenario cards ("Show the steps"), so <c>AddLookups()</c> and <c>AddGuidance()</c> are needed too.
     /// </summary>
     public static BotBuilder AddConflicts(this BotBuilder bot)
     {
@@ -31,6 +32,9 @@ public static class ConflictsExtensions
         bot.Services.AddScoped<AlertCardComposer>();
         bot.Services.AddSingleton<AlertDeliveryWorker>();
         bot.Services.AddHostedService(sp => sp.GetRequiredService<AlertDeliveryWorker>());
+
+        // The alert card's Universal Actions: every verb goes through the gate (who clicked, are they a party).
+        bot.Services.AddScoped<ConflictActionGate>();
 
         bot.Services.AddSingleton(new HelpEntry(
             "Claim Partner of Record",
@@ -55,6 +59,11 @@ public static class ConflictsExtensions
             // Exact word counts keep these apart: "alerts here" never swallows "alerts here off", nor "alerts status".
             .OnCommand<AlertsHereCommandHandler>("alerts here")
             .OnCommand<AlertsOffHereCommandHandler>("alerts off here")
-            .OnCommand<AlertsOffHereCommandHandler>("alerts here off");
+            .OnCommand<AlertsOffHereCommandHandler>("alerts here off")
+            .OnCardAction<RefreshConflictCardHandler>(ConflictVerbs.Refresh)
+            .OnCardAction<ConflictProofFormHandler>(ConflictVerbs.ProofForm)
+            .OnCardAction<AddConflictProofHandler>(ConflictVerbs.Proof)
+            .OnCardAction<WithdrawConflictClaimHandler>(ConflictVerbs.Withdraw)
+            .OnCardAction<ConflictStepsHandler>(ConflictVerbs.Steps);
     }
 }

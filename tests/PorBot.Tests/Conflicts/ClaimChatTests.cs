@@ -181,6 +181,37 @@ public sealed class ClaimChatTests : IAsyncLifetime
         Assert.Equal(ConflictStatus.Open, conflict!.Status);
     }
 
+    [Fact]
+    public async Task Resolve_PendingClaimByOperator_ConfirmingTheClaimantMakesItPor()
+    {
+        var claim = await _bot.ClaimAsync(Claims.Unheld, Claims.Fabrikam);
+
+        var reply = await _bot.AskAsync($"resolve {claim.ClaimId:D} {Claims.Fabrikam}", Sample.UnmappedTenant, Sample.OperatorAadObjectId);
+
+        Assert.Equal($"Claim {claim.ClaimId:D} confirmed: partner 5523456 (the claimant) is now Partner of Record for subscription {Claims.Unheld:D}.", reply.Text);
+        var subscription = await _bot.GetRequiredService<IPorRegistry>().GetSubscriptionAsync(Claims.Unheld, CancellationToken.None);
+        Assert.Equal(Claims.Fabrikam, subscription!.PorPartnerId);
+    }
+
+    [Fact]
+    public async Task Resolve_PendingClaimByOperator_NamingAnotherPartnerLosesTheClaim_AndBadAnswersAreExplained()
+    {
+        var claim = await _bot.ClaimAsync(Claims.Unheld, Claims.Fabrikam);
+
+        var unknown = await _bot.AskAsync($"resolve {claim.ClaimId:D} 9999999", Sample.UnmappedTenant, Sample.OperatorAadObjectId);
+        var reply = await _bot.AskAsync($"resolve {claim.ClaimId:D} {Claims.Northwind}", Sample.UnmappedTenant, Sample.OperatorAadObjectId);
+        var again = await _bot.AskAsync($"resolve {claim.ClaimId:D} {Claims.Fabrikam}", Sample.UnmappedTenant, Sample.OperatorAadObjectId);
+        var missing = await _bot.AskAsync($"resolve {Guid.Empty:D} {Claims.Fabrikam}", Sample.UnmappedTenant, Sample.OperatorAadObjectId);
+
+        Assert.Equal("winnerPartnerId 9999999 is not a partner in the POR registry.", unknown.Text);
+        Assert.Equal($"Claim {claim.ClaimId:D} lost: the customer named partner 6634567, now recorded as Partner of Record for subscription {Claims.Unheld:D}.", reply.Text);
+        Assert.StartsWith($"Claim {claim.ClaimId:D} was already resolved: the customer named partner 6634567", again.Text, StringComparison.Ordinal);
+        Assert.EndsWith("Nothing changed.", again.Text, StringComparison.Ordinal);
+        Assert.Equal($"There is no conflict or claim {Guid.Empty:D}.", missing.Text);
+        var subscription = await _bot.GetRequiredService<IPorRegistry>().GetSubscriptionAsync(Claims.Unheld, CancellationToken.None);
+        Assert.Equal(Claims.Northwind, subscription!.PorPartnerId);
+    }
+
     private async Task<Guid> SingleConflictAsync() =>
         Assert.Single((await _bot.OutboxAsync()).Select(r => r.ConflictId).Distinct());
 

@@ -44,13 +44,15 @@ internal static class Claims
     /// A place where the partner owning <paramref name="tenantId"/> can be reached: a personal chat, or a channel with
     /// user '' that, unless <paramref name="designated"/> is false, was chosen for alerts (as <c>alerts here</c> does).
     /// </summary>
-    public static async Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "", bool designated = true)
+    /// <param name="userId">The user's 29: id in a personal chat (what a captured reference holds): its card refreshes automatically.</param>
+    public static async Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "", string? userId = null, bool designated = true)
     {
         await bot.GetRequiredService<IConversationReferenceStore>().UpsertAsync(new StoredConversationReference
         {
             TenantId = tenantId,
             ConversationId = conversationId,
             UserAadObjectId = user,
+            UserId = userId,
             BotId = TestActivities.BotId,
             ServiceUrl = bot.Connector.ServiceUrl,
             ServiceUrlVerified = true,

@@ -204,12 +204,86 @@ public sealed class ClaimsApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PostResolution_UnknownIdOrClaimWithoutConflict_Is404AndNeedsAKey()
+    public async Task PostResolution_UnknownId_Is404AndNeedsAKey()
     {
         var pending = (await PostAsync("/api/claims", Body(Claims.Unheld, Claims.Fabrikam))).Body.GetProperty("claimId").GetGuid();
 
-        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync($"/api/claims/{Guid.NewGuid():D}/resolution", "{\"winnerPartnerId\": \"5523456\"}")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync($"/api/claims/{pending:D}/resolution", "{\"winnerPartnerId\": \"5523456\"}")).Status);
+        var (unknown, problem, _) = await PostAsync($"/api/claims/{Guid.NewGuid():D}/resolution", "{\"winnerPartnerId\": \"5523456\"}");
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown);
+        Assert.Contains("pending claim", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync($"/api/claims/{pending:D}/resolution", "{\"winnerPartnerId\": \"5523456\"}", key: null)).Status);
+    }
+
+    [Fact]
+    public async Task PostResolution_PendingClaimConfirmed_ClaimWonAndTheClaimantIsPor()
+    {
+        var pending = (await PostAsync("/api/claims", Body(Claims.Unheld, Claims.Fabrikam))).Body.GetProperty("claimId").GetGuid();
+
+        var (status, body, _) = await PostAsync($"/api/claims/{pending:D}/resolution", "{\"winnerPartnerId\": \"5523456\"}");
+        var (repeat, repeated, _) = await PostAsync($"/api/claims/{pending:D}/resolution", "{\"winnerPartnerId\": 5523456}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal((pending, "Pending", "Won", Claims.Fabrikam, Claims.Fabrikam),
+            (body.GetProperty("claimId").GetGuid(), body.GetProperty("outcome").GetString(), body.GetProperty("status").GetString(),
+             body.GetProperty("claimantPartnerId").GetString(), body.GetProperty("porPartnerId").GetString()));
+        Assert.Equal(HttpStatusCode.OK, repeat);
+        Assert.Equal("Won", repeated.GetProperty("status").GetString());
+        var subscription = await _bot.GetRequiredService<IPorRegistry>().GetSubscriptionAsync(Claims.Unheld, CancellationToken.None);
+        Assert.Equal(Claims.Fabrikam, subscription!.PorPartnerId);
+    }
+
+    [Fact]
+    public async Task PostResolution_PendingClaimAnotherPartnerNamed_ClaimLostThatPartnerIsPorAndOtherPendingClaimsSettled()
+    {
+        var fabrikam = (await PostAsync("/api/claims", Body(Claims.Unheld, Claims.Fabrikam))).Body.GetProperty("claimId").GetGuid();
+        var northwind = (await PostAsync("/api/claims", Body(Claims.Unheld, Claims.Northwind))).Body.GetProperty("claimId").GetGuid();
+
+        var (status, body, _) = await PostAsync($"/api/claims/{fabrikam:D}/resolution", "{\"winnerPartnerId\": \"6634567\"}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(("Lost", Claims.Northwind), (body.GetProperty("status").GetString(), body.GetProperty("porPartnerId").GetString()));
+        var subscription = await _bot.GetRequiredService<IPorRegistry>().GetSubscriptionAsync(Claims.Unheld, CancellationToken.None);
+        Assert.Equal(Claims.Northwind, subscription!.PorPartnerId);
+        // Northwind's own pending claim on the same subscription was settled by the same answer.
+        var (again, northwindState, _) = await PostAsync($"/api/claims/{northwind:D}/resolution", "{\"winnerPartnerId\": \"6634567\"}");
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.Equal("Won", northwindState.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task PostResolution_PendingClaim_UnregisteredPartnerIs400AndAnotherAnswerAfterwardsIs409()
+    {
+        var pending = (await PostAsync("/api/claims", Body(Claims.Unheld, Claims.Fabrikam))).Body.GetProperty("claimId").GetGuid();
+
+        var (unregistered, problem, _) = await PostAsync($"/api/claims/{pending:D}/resolution", "{\"winnerPartnerId\": \"9999999\"}");
+        await PostAsync($"/api/claims/{pending:D}/resolution", "{\"winnerPartnerId\": \"5523456\"}");
+        var (other, conflict, _) = await PostAsync($"/api/claims/{pending:D}/resolution", "{\"winnerPartnerId\": \"6634567\"}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, unregistered);
+        Assert.Contains("9999999 is not a partner in the POR registry", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, other);
+        Assert.Contains("already resolved: the customer named partner 5523456", conflict.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(Claims.Fabrikam, conflict.GetProperty("claim").GetProperty("porPartnerId").GetString());
+        var subscription = await _bot.GetRequiredService<IPorRegistry>().GetSubscriptionAsync(Claims.Unheld, CancellationToken.None);
+        Assert.Equal(Claims.Fabrikam, subscription!.PorPartnerId);
+    }
+
+    [Fact]
+    public async Task PostResolution_WithdrawnOrNoOpClaim_Is409()
+    {
+        var pending = (await PostAsync("/api/claims", Body(Claims.Unheld, Claims.Fabrikam))).Body.GetProperty("claimId").GetGuid();
+        await _bot.Service().WithdrawAsync(pending, Claims.Fabrikam, CancellationToken.None);
+        var noOp = (await PostAsync("/api/claims", Body(Claims.ContosoHeld, Claims.Contoso))).Body.GetProperty("claimId").GetGuid();
+
+        var (withdrawn, withdrawnProblem, _) = await PostAsync($"/api/claims/{pending:D}/resolution", "{\"winnerPartnerId\": \"5523456\"}");
+        var (needless, needlessProblem, _) = await PostAsync($"/api/claims/{noOp:D}/resolution", "{\"winnerPartnerId\": \"4412345\"}");
+
+        Assert.Equal(HttpStatusCode.Conflict, withdrawn);
+        Assert.Contains("was withdrawn", withdrawnProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, needless);
+        Assert.Contains("needed no decision", needlessProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var subscription = await _bot.GetRequiredService<IPorRegistry>().GetSubscriptionAsync(Claims.Unheld, CancellationToken.None);
+        Assert.Null(subscription!.PorPartnerId);
     }
 }
