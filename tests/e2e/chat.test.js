@@ -108,6 +108,7 @@ describe("PorBot in the Agents Playground web UI", () => {
     await step("start-playground", async () => {
       state.playground = await startPlayground({
         endpoint: state.bot.endpoint, workDir: path.join(state.tempDir, "playground"),
+        tenantId: config.tenantId, userAadObjectId: config.userAadObjectId,
         logFile: files.playgroundLog, recordingFile: files.recording,
       });
       log(`playground listening on ${state.playground.url} (pid ${state.playground.handle.pid}) -> ${state.bot.endpoint}`);
@@ -155,6 +156,38 @@ describe("PorBot in the Agents Playground web UI", () => {
         const answer = await state.browser.waitForBotMessage(expect, { skip: before, timeoutMs: config.replyTimeoutMs });
         await state.browser.screenshot(`05-${name}`);
         log(`${name} answer: ${JSON.stringify(answer.text.slice(0, 200))}`);
+      }));
+  }
+
+  // A partner's CRM claims a subscription this user's partner holds: the conflict alert arrives in the chat
+  // proactively, and the user's click on the card (add proof) replaces it, then the proof shows on the card.
+  if (config.alert) {
+    test("a claim through the API brings the conflict alert, and adding proof updates the card", { timeout: 60000 }, () =>
+      step("alert", async () => {
+        const before = await settledBotMessageCount(state.browser);
+        const response = await fetch(`${state.bot.url}/api/claims`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${config.alert.apiKey}` },
+          body: JSON.stringify({ subscriptionId: config.alert.subscriptionId, claimantPartnerId: config.alert.claimantPartnerId, source: "e2e" }),
+        });
+        const claim = await response.json();
+        log(`claim: ${response.status} ${JSON.stringify(claim)}`);
+        if (response.status !== 202 || claim.outcome !== "Conflict") throw new Error(`expected 202 and a Conflict, got ${response.status} ${JSON.stringify(claim)}`);
+
+        const alert = await state.browser.waitForBotMessage([/POR conflict/i, /Adventure Works/, /Fabrikam/],
+          { skip: before, timeoutMs: config.replyTimeoutMs });
+        await state.browser.screenshot("06-alert");
+        log(`alert card: ${JSON.stringify(alert.text.slice(0, 300))}`);
+
+        const card = state.browser.botMessage(alert.index);
+        await card.getByRole("button", { name: /add proof/i }).first().click({ timeout: 10000 });
+        await state.browser.waitForMessageText(alert.index, [/Add proof of execution/i], { timeoutMs: config.replyTimeoutMs });
+        await state.browser.screenshot("07-proof-form");
+        await card.locator("textarea, input[type=text]").first().fill("Migrating 40 mailboxes since March (e2e).");
+        await card.getByRole("button", { name: /^Add proof$/ }).click({ timeout: 10000 });
+        const updated = await state.browser.waitForMessageText(alert.index, [/Proof added by \W*Contoso/i], { timeoutMs: config.replyTimeoutMs });
+        await state.browser.screenshot("08-proof-added");
+        log(`card after proof: ${JSON.stringify(updated.slice(0, 300))}`);
       }));
   }
 });

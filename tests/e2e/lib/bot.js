@@ -34,6 +34,8 @@ async function startBot({ tempDir, logFile }) {
     // Empty app id = auth off: the playground sends activities without an Authorization header.
     MicrosoftAppId: "",
     MicrosoftAppPassword: "",
+    // The alert test files its claim through the claims API, as a partner's CRM would.
+    ...(config.alert ? { Claims__ApiKeys__0__Name: "e2e", Claims__ApiKeys__0__Key: config.alert.apiKey, Alerts__PollInterval: "00:00:00.250" } : {}),
     DOTNET_NOLOGO: "1",
     DOTNET_CLI_TELEMETRY_OPTOUT: "1",
   };

@@ -75,6 +75,24 @@ class PlaygroundPage {
       `bot messages seen: ${JSON.stringify(seen.map((t) => t.slice(0, 300)))}`);
   }
 
+  /** The bot message at `index` (as counted by botMessages), for clicking and typing inside its card. */
+  botMessage(index) {
+    return this.page.locator(BOT_MESSAGE).nth(index);
+  }
+
+  /** Waits until the bot message at `index` matches every pattern (a card replaced or updated in place). */
+  async waitForMessageText(index, patterns, { timeoutMs }) {
+    const deadline = Date.now() + timeoutMs;
+    let text = "";
+    while (Date.now() < deadline) {
+      text = (await this.botMessage(index).innerText().catch(() => "")).trim();
+      if (patterns.every((re) => re.test(text))) return text;
+      await sleep(200);
+    }
+    throw new Error(`bot message ${index} did not come to match ${patterns.map(String).join(" and ")} within ${timeoutMs / 1000} s; ` +
+      `its text: ${JSON.stringify(text.slice(0, 500))}`);
+  }
+
   async send(text) {
     await this.composer.click({ timeout: 10000 });
     await this.page.keyboard.type(text);

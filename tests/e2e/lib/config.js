@@ -49,6 +49,16 @@ module.exports = {
       ["guidance", "can two partners be POR for the same azure subscription?", [/only one Partner of Record/i]],
       ["partner-id", "mpn 4412345", [/Partner ID 4412345/, /format/i]],
     ],
+  // The user's tenant: Contoso Cloud Partners (4412345) in the sample data, POR of Adventure Works' Azure subscription.
+  tenantId: process.env.PORBOT_E2E_TENANT_ID || "1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01",
+  userAadObjectId: process.env.PORBOT_E2E_USER_AAD_ID || "3c2e6f10-5a4b-4c3d-8e2f-000000000020",
+  // The alert test: a claim through the claims API on a subscription the user's partner holds, by another partner.
+  // PORBOT_E2E_ALERT=0 skips it (e.g. against the peer bot).
+  alert: process.env.PORBOT_E2E_ALERT !== "0" && {
+    apiKey: "e2e-claims-key-0123456789abcdef0123",
+    subscriptionId: process.env.PORBOT_E2E_ALERT_SUBSCRIPTION || "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c11",
+    claimantPartnerId: process.env.PORBOT_E2E_ALERT_CLAIMANT || "5523456",
+  },
   botStartTimeoutMs: seconds("PORBOT_E2E_BOT_START_TIMEOUT", 60),
   replyTimeoutMs: seconds("PORBOT_E2E_REPLY_TIMEOUT", 20),
   keepTemp: process.env.PORBOT_E2E_KEEP_TEMP === "1",
