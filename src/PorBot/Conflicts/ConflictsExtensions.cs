@@ -22,11 +22,14 @@ public static class ConflictsExtensions
         bot.Services.AddSingleton<ApiKeyCheck>();
         bot.Services.Replace(ServiceDescriptor.Singleton<IClaimantLookup, ClaimsClaimantLookup>());
 
-        // Alert delivery: the outbox worker and `alerts status`.
+        // Alert delivery: the outbox worker, reconciliation of unknown sends, `alerts status` and `alerts resend`.
         bot.Services.AddOptions<AlertDeliveryOptions>().BindConfiguration(AlertDeliveryOptions.SectionName).ValidateOnStart();
         bot.Services.AddSingleton<IValidateOptions<AlertDeliveryOptions>, AlertDeliveryOptionsValidator>();
         bot.Services.AddSingleton<AlertOutboxStore>();
         bot.Services.AddScoped<AlertCardComposer>();
+        bot.Services.AddScoped<AlertReconciler>();
+        // Without Graph nothing can be checked; AddGraphEnrichment replaces this when Graph:Enabled is true.
+        bot.Services.TryAddSingleton<IAlertDeliveryProbe, NoAlertDeliveryProbe>();
         bot.Services.AddSingleton<AlertDeliveryWorker>();
         bot.Services.AddHostedService(sp => sp.GetRequiredService<AlertDeliveryWorker>());
 
@@ -40,6 +43,7 @@ public static class ConflictsExtensions
             .Use<ClaimSubmitMiddleware>()
             .OnCommand<ClaimCommandHandler>("claim", takesArgument: true)
             .OnCommand<ResolveCommandHandler>("resolve", takesArgument: true)
-            .OnCommand<AlertsStatusCommandHandler>("alerts status");
+            .OnCommand<AlertsStatusCommandHandler>("alerts status")
+            .OnCommand<AlertsResendCommandHandler>("alerts resend", takesArgument: true);
     }
 }
