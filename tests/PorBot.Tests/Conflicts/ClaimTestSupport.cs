@@ -40,7 +40,8 @@ internal static class Claims
         bot.Service().ClaimAsync(new ClaimRequest(subscription, partner, ClaimSources.Chat, IdempotencyKey: idempotencyKey), CancellationToken.None);
 
     /// <summary>A place where the partner owning <paramref name="tenantId"/> can be reached (a personal chat, or a channel with user '').</summary>
-    public static Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "") =>
+    /// <param name="teamAadGroupId">For a channel: its team's Entra group id, as Teams sends it.</param>
+    public static Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "", string? teamAadGroupId = null) =>
         bot.GetRequiredService<IConversationReferenceStore>().UpsertAsync(new StoredConversationReference
         {
             TenantId = tenantId,
@@ -51,6 +52,7 @@ internal static class Claims
             ServiceUrlVerified = true,
             ChannelId = "msteams",
             ConversationType = user.Length == 0 ? "channel" : "personal",
+            TeamAadGroupId = teamAadGroupId,
         }, CancellationToken.None);
 
     public static async Task<List<OutboxRow>> OutboxAsync(this BotTestHost bot)
