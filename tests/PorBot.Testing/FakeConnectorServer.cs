@@ -356,14 +356,15 @@ public sealed class FakeConnectorServer : IAsyncDisposable
 
         if (scripted is { UsualAnswer: false })
         {
+            request.ResponseStatus = (int)scripted.StatusCode;
+            request.Applied = request.Succeeded;
             if (scripted.AppliedAnyway)
             {
-                // The work is done as usual; only the answer the bot gets differs.
+                // The work is done as usual (a posted message gets its id); only the answer the bot gets differs.
                 var (usualStatus, _, _) = DefaultAnswer(request, member);
                 request.Applied = (int)usualStatus is >= 200 and < 300;
             }
 
-            request.ResponseStatus = (int)scripted.StatusCode;
             return (scripted.StatusCode, scripted.Body, scripted.Headers, scripted.Delay);
         }
 

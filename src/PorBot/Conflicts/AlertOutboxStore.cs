@@ -183,6 +183,10 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     public Task<bool> RequeueUnknownAsync(Guid alertId, string reason, CancellationToken cancellationToken) =>
         ReleaseUnknownAsync(alertId, reason, resetAttempts: false, cancellationToken);
 
+    /// <summary>An Unknown row that is not worth another attempt (they ran out): Failed, with the reason.</summary>
+    public Task GiveUpUnknownAsync(Guid alertId, string reason, CancellationToken cancellationToken) =>
+        SetAsync(alertId, "Failed", null, reason, null, cancellationToken);
+
     /// <summary>The probe could not answer for now: ask again after <paramref name="delay"/>.</summary>
     public async Task RecheckLaterAsync(Guid alertId, string reason, TimeSpan delay, CancellationToken cancellationToken)
     {

@@ -68,6 +68,11 @@ internal sealed partial class AlertReconciler(
                 await outbox.MarkDeliveredAsync(item.AlertId, found.ActivityId, cancellationToken);
                 LogFound(item.AlertId, item.ConversationId!, found.ActivityId);
                 break;
+            case DeliveryEvidence.NotFound when item.Attempts >= options.Value.MaxAttempts:
+                // Every attempt ended ambiguously and none arrived (e.g. the connector answers 500 to everything): stop.
+                await outbox.GiveUpUnknownAsync(item.AlertId, $"not in the conversation after {item.Attempts} attempts that all failed ambiguously; gave up", cancellationToken);
+                LogGaveUp(item.AlertId, item.ConversationId!, item.Attempts);
+                break;
             case DeliveryEvidence.NotFound:
                 await outbox.RequeueUnknownAsync(item.AlertId, "an interrupted send did not arrive (checked in the conversation); sent again", cancellationToken);
                 LogNotFound(item.AlertId, item.ConversationId!);
@@ -91,6 +96,9 @@ internal sealed partial class AlertReconciler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId}: interrupted send is not in {ConversationId}; sending it again")]
     private partial void LogNotFound(Guid alertId, string conversationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId}: not in {ConversationId} after {Attempts} ambiguous attempts; Failed")]
+    private partial void LogGaveUp(Guid alertId, string conversationId, int attempts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId}: cannot check yet whether it arrived ({Reason}); asking again later")]
     private partial void LogCannotTellYet(Guid alertId, string reason);

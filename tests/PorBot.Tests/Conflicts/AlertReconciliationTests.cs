@@ -91,6 +91,20 @@ public sealed class AlertReconciliationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PostAnswered500EveryTime_FailedOnceTheAttemptsRunOut()
+    {
+        _bot.Connector.FailConversation(FabrikamChat, Failed500);
+        await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
+
+        for (var pass = 0; pass < 12 && (await FabrikamAlertAsync()).Status != "Failed"; pass++) await PassAsync();
+
+        var row = await FabrikamAlertAsync();
+        Assert.Equal(("Failed", 8), (row.Status, row.Attempts));
+        Assert.Equal(8, Posts(FabrikamChat).Count);
+        Assert.Empty(_bot.Connector.Messages(FabrikamChat));
+    }
+
+    [Fact]
     public async Task PostInAChannelAnswered500ButTheCardArrived_FoundThroughTheChannelsMessages()
     {
         await _bot.AddConversationAsync(Sample.ContosoTenant, ContosoChannel, teamAadGroupId: ContosoTeam);
