@@ -201,7 +201,7 @@ internal sealed partial class DeliveryPass(
             // A new card may be in the conversation already: resending now could show it twice. Reconcile instead.
             var reason = $"{Describe(ex)}; the card may have been posted";
             await outbox.MarkUnknownAsync(item.AlertId, reason, sendStartedAt, CancellationToken.None);
-            LogOutcomeUnknown(ex, item.AlertId, reason);
+            LogOutcomeUnknown(item.AlertId, reason);
         }
         catch (Exception ex) when (ex is ConnectorException or HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
@@ -238,7 +238,7 @@ internal sealed partial class DeliveryPass(
     private partial void LogParked(int unknown, int neverSent);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId}: outcome unknown ({Reason}); it will be looked for before any resend")]
-    private partial void LogOutcomeUnknown(Exception ex, Guid alertId, string reason);
+    private partial void LogOutcomeUnknown(Guid alertId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} for partner {PartnerId} was waiting; now queued for {Count} conversation(s)")]
     private partial void LogPromoted(Guid alertId, string partnerId, int count);
