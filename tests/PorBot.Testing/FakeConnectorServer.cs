@@ -65,14 +65,37 @@ public sealed class ConnectorRequest
 
     public bool Succeeded => ResponseStatus is >= 200 and < 300;
 
+    /// <summary>
+    /// The connector carried the call out (posted, updated, deleted), whatever answer reached the bot: normally the
+    /// same as <see cref="Succeeded"/>, but see <see cref="FakeConnectorResponse.AppliedAnyway"/>.
+    /// </summary>
+    public bool Applied { get; internal set; }
+
+    public DateTimeOffset ReceivedAt { get; init; }
+
     public override string ToString() => $"{Method} {RawPath} → {ResponseStatus}";
 }
+
+/// <summary>A message as the people in a conversation see it now: posted, possibly updated in place since, not deleted.</summary>
+/// <param name="Content">The activity JSON as last posted or updated.</param>
+public sealed record PostedMessage(string ConversationId, string ActivityId, JsonElement Content, DateTimeOffset CreatedAt, DateTimeOffset LastModifiedAt);
 
 /// <summary>A scripted answer. The factory methods give the error shapes the real service uses.</summary>
 public sealed record FakeConnectorResponse(HttpStatusCode StatusCode, string? Body = null, IReadOnlyDictionary<string, string>? Headers = null)
 {
     /// <summary>How long the fake waits before answering (to exercise client timeouts).</summary>
     public TimeSpan Delay { get; init; }
+
+    /// <summary>
+    /// The call takes effect as usual (a posted message gets its id and is shown in <see cref="FakeConnectorServer.Messages"/>)
+    /// although the bot gets this answer: what a 500 after the work was done, or an answer lost with a dying process, looks like.
+    /// </summary>
+    public bool AppliedAnyway { get; init; }
+
+    /// <summary>The usual answer, but only after <paramref name="delay"/>; the call takes effect at once (as if the answer were slow to travel back).</summary>
+    public static FakeConnectorResponse Late(TimeSpan delay) => new(HttpStatusCode.OK) { Delay = delay, UsualAnswer = true };
+
+    internal bool UsualAnswer { get; init; }
 
     /// <summary>429 with <c>Retry-After</c> in seconds.</summary>
     public static FakeConnectorResponse Throttled(int retryAfterSeconds = 1) =>
@@ -150,6 +173,34 @@ public sealed class FakeConnectorServer : IAsyncDisposable
 
     /// <summary>Activities the bot got posted successfully (send, reply, or create-with-activity), in order.</summary>
     public IReadOnlyList<ConnectorRequest> Activities => Requests.Where(IsPostedActivity).ToList();
+
+    /// <summary>
+    /// What each conversation shows now (or only <paramref name="conversationId"/>'s), oldest first: every applied
+    /// send or reply, with applied updates and deletes played over it. This is what a user would see, and what a
+    /// fake Graph serves as the conversation's messages.
+    /// </summary>
+    public IReadOnlyList<PostedMessage> Messages(string? conversationId = null)
+    {
+        var messages = new List<PostedMessage>();
+        foreach (var r in Requests.Where(r => r.Applied && (conversationId is null || r.ConversationId == conversationId)))
+        {
+            switch (r.Operation)
+            {
+                case ConnectorOperation.SendToConversation or ConnectorOperation.ReplyToActivity when r is { Body: { } body, ResponseId: { } id, ConversationId: { } conversation }:
+                    messages.Add(new PostedMessage(conversation, id, body, r.ReceivedAt, r.ReceivedAt));
+                    break;
+                case ConnectorOperation.UpdateActivity when r.Body is { } body:
+                    var index = messages.FindIndex(m => m.ConversationId == r.ConversationId && m.ActivityId == r.ActivityId);
+                    if (index >= 0) messages[index] = messages[index] with { Content = body, LastModifiedAt = r.ReceivedAt };
+                    break;
+                case ConnectorOperation.DeleteActivity:
+                    messages.RemoveAll(m => m.ConversationId == r.ConversationId && m.ActivityId == r.ActivityId);
+                    break;
+            }
+        }
+
+        return messages;
+    }
 
     /// <summary>The next request (of any kind) gets this answer.</summary>
     public void EnqueueResponse(FakeConnectorResponse response) => AddRule(_ => true, response, times: 1);
@@ -303,15 +354,24 @@ public sealed class FakeConnectorServer : IAsyncDisposable
             }
         }
 
-        if (scripted is not null)
+        if (scripted is { UsualAnswer: false })
         {
             request.ResponseStatus = (int)scripted.StatusCode;
+            request.Applied = request.Succeeded;
+            if (scripted.AppliedAnyway)
+            {
+                // The work is done as usual (a posted message gets its id); only the answer the bot gets differs.
+                var (usualStatus, _, _) = DefaultAnswer(request, member);
+                request.Applied = (int)usualStatus is >= 200 and < 300;
+            }
+
             return (scripted.StatusCode, scripted.Body, scripted.Headers, scripted.Delay);
         }
 
         var (status, body, headers) = DefaultAnswer(request, member);
         request.ResponseStatus = (int)status;
-        return (status, body, headers, TimeSpan.Zero);
+        request.Applied = request.Succeeded;
+        return (status, body, headers, scripted?.Delay ?? TimeSpan.Zero);
     }
 
     private (HttpStatusCode Status, string? Body, IReadOnlyDictionary<string, string>? Headers) DefaultAnswer(ConnectorRequest request, ChannelAccount? member)
@@ -415,6 +475,7 @@ public sealed class FakeConnectorServer : IAsyncDisposable
 
         return new ConnectorRequest
         {
+            ReceivedAt = DateTimeOffset.UtcNow,
             Method = method,
             RawPath = rawTarget,
             PathPrefix = prefix,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -109,6 +110,76 @@ public sealed class FakeTokenEndpoint : IMsalHttpClientFactory, IDisposable
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             owner.AnswerAsync(request, cancellationToken);
+    }
+}
+
+/// <summary>
+/// <see cref="FakeTokenEndpoint"/> over real https on 127.0.0.1, for a bot running as its own process (where no
+/// <c>IMsalHttpClientFactory</c> can be slipped in). Point the bot's authorities at <see cref="Authority"/> and make
+/// it trust <see cref="CertificatePemPath"/> (<c>SSL_CERT_FILE</c>); MSAL refuses http authorities.
+/// </summary>
+public sealed class FakeTokenServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly X509Certificate2 _certificate;
+
+    private FakeTokenServer(WebApplication app, X509Certificate2 certificate, FakeTokenEndpoint endpoint)
+    {
+        _app = app;
+        _certificate = certificate;
+        Endpoint = endpoint;
+    }
+
+    /// <summary>The tokens issued and the requests received.</summary>
+    public FakeTokenEndpoint Endpoint { get; }
+
+    /// <summary>https://127.0.0.1:port, without a trailing slash.</summary>
+    public string Root { get; private set; } = "";
+
+    public string CertificatePemPath { get; private set; } = "";
+
+    /// <summary>An authority for <paramref name="tenant"/> on this server, e.g. for ToChannelFromBotLoginUrl.</summary>
+    public string Authority(string tenant) => $"{Root}/{tenant}";
+
+    /// <param name="directory">Where the certificate's PEM file is written.</param>
+    public static async Task<FakeTokenServer> StartAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        var certificate = LoopbackCertificate.Create();
+        var endpoint = new FakeTokenEndpoint();
+        var (server, root) = await LoopbackServer.StartAsync(app =>
+        {
+            var created = new FakeTokenServer(app, certificate, endpoint);
+            app.Run(created.ForwardAsync);
+            return created;
+        }, certificate, cancellationToken).ConfigureAwait(false);
+        server.Root = root;
+        server.CertificatePemPath = LoopbackCertificate.WritePem(certificate, Path.Combine(directory, "fake-token-server.pem"));
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        Endpoint.Dispose();
+        _certificate.Dispose();
+    }
+
+    private async Task ForwardAsync(HttpContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), Root + context.Request.Path + context.Request.QueryString)
+        {
+            Content = new ByteArrayContent(body.ToArray()),
+        };
+        if (context.Request.ContentType is { } contentType) request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var client = Endpoint.GetHttpClient();
+        using var answer = await client.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
+        context.Response.StatusCode = (int)answer.StatusCode;
+        context.Response.ContentType = answer.Content.Headers.ContentType?.ToString();
+        await context.Response.Body.WriteAsync(await answer.Content.ReadAsByteArrayAsync(context.RequestAborted).ConfigureAwait(false), context.RequestAborted).ConfigureAwait(false);
     }
 }
 

@@ -64,8 +64,17 @@ public sealed class AlertCardComposer(ClaimService claims, IPorRegistry registry
     public async Task<Activity?> ComposeAsync(AlertCardRequest request, CancellationToken cancellationToken)
     {
         var card = await ComposeCardAsync(request, null, cancellationToken);
-        return card is null ? null : new Activity { Type = ActivityTypes.Message, Attachments = [card.ToAttachment()] };
+        if (card is null) return null;
+        // The delivery key rides along as an element id: invisible, valid Adaptive Card, and kept verbatim in the
+        // message Teams stores, where the delivery probe looks for it after an interrupted send.
+        var carrier = card.Body.FirstOrDefault(e => e.Id is null)
+            ?? throw new InvalidOperationException("The alert card has no element that can carry the delivery key.");
+        carrier.Id = DeliveryMarker(request.DeliveryKey);
+        return new Activity { Type = ActivityTypes.Message, Attachments = [card.ToAttachment()] };
     }
+
+    /// <summary>The text a delivered card contains for <paramref name="deliveryKey"/>.</summary>
+    public static string DeliveryMarker(Guid deliveryKey) => $"porbot-delivery-{deliveryKey:D}";
 
     public async Task<PartnerRecord?> PartnerAsync(string partnerId, CancellationToken cancellationToken)
     {

@@ -18,20 +18,44 @@ public sealed record OutboxItem(
     string? UserAadObjectId,
     int Attempts);
 
-public sealed record AlertFailure(Guid AlertId, Guid ConflictId, string PartyPartnerId, string Status, string? ConversationId, string? Reason, DateTimeOffset UpdatedAt);
+/// <summary>The connector call a send makes: a new card, or an update in place of the card already delivered there.</summary>
+public enum SendKind { Post, Update }
 
-public sealed record AlertStatusReport(IReadOnlyDictionary<string, int> CountsByStatus, IReadOnlyList<AlertFailure> RecentProblems);
+/// <summary>An Unknown row due for reconciliation; <paramref name="SentAs"/> is null only for rows older than that record.</summary>
+public sealed record UnknownSend(OutboxItem Item, SendKind? SentAs, DateTimeOffset SendStartedAt);
+
+/// <summary>The card a place already has: its activity id, and the outbox row that posted it (the key the card carries).</summary>
+public sealed record DeliveredCard(string ActivityId, Guid PostedBy);
+
+/// <summary>What a pass found left over from a stopped process.</summary>
+public readonly record struct ParkedLeases(int NeverSent, int Unknown);
+
+public enum ReleaseOutcome { Released, NotUnknown, NoSuchAlert }
+
+/// <param name="Held">An Unknown row nothing could settle: it waits for <c>alerts resend</c>.</param>
+public sealed record AlertFailure(Guid AlertId, Guid ConflictId, string PartyPartnerId, string Status, string? ConversationId, string? Reason, DateTimeOffset UpdatedAt, bool Held = false);
+
+/// <param name="Held">How many of the Unknown rows wait for an operator.</param>
+public sealed record AlertStatusReport(IReadOnlyDictionary<string, int> CountsByStatus, IReadOnlyList<AlertFailure> RecentProblems, int Held = 0);
 
 /// <summary>
-/// The alert outbox's state machine in SQLite: Pending → Sending (leased) → Delivered | Pending (retry later) |
-/// Failed | Undeliverable; Waiting rows are retargeted when the party gets a conversation; Sending rows whose
-/// lease ran out (the process died mid-send) become Unknown for reconciliation, never resent blindly.
+/// The alert outbox's state machine in SQLite: Pending → Sending (leased; the send itself is recorded just before
+/// the connector call) → Delivered | Pending (retry later) | Failed | Undeliverable; Waiting rows are retargeted
+/// when the party gets a conversation. A send whose outcome is unknown (its lease ran out mid-send, or the
+/// connector answered ambiguously) becomes Unknown and is reconciled, never resent blindly: an update in place is
+/// redone, a post is looked for (found → Delivered, not found → Pending) or held for an operator.
 /// </summary>
 public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time, IOptions<AlertDeliveryOptions> options)
 {
     public const string UnknownOutcomeReason = "outcome unknown after a restart";
+    public const string NeverSentReason = "interrupted by a restart before it was sent";
 
     private const string Columns = "alert_id, conflict_id, kind, revision, party_partner_id, target_tenant_id, target_conversation_id, target_user_aad_object_id, attempts";
+
+    private const string SamePlace = """
+        conflict_id = $conflict AND party_partner_id = $party
+        AND target_tenant_id IS $tenant AND target_conversation_id IS $conversation AND target_user_aad_object_id IS $user
+        """;
 
     /// <summary>Atomically claims up to <paramref name="max"/> due Pending rows (Alerts before Updates, oldest first).</summary>
     public async Task<IReadOnlyList<OutboxItem>> LeaseDueAsync(int max, CancellationToken cancellationToken)
@@ -39,7 +63,7 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var reader = await connection.Command($"""
-            UPDATE alert_outbox SET status = 'Sending', lease_until = $lease, attempts = attempts + 1, updated_at = $now
+            UPDATE alert_outbox SET status = 'Sending', lease_until = $lease, attempts = attempts + 1, send_started_at = NULL, sent_as = NULL, updated_at = $now
             WHERE alert_id IN (SELECT alert_id FROM alert_outbox WHERE status = 'Pending' AND next_attempt_at <= $now
                                ORDER BY kind, revision, created_at LIMIT $max)
               AND status = 'Pending'
@@ -53,15 +77,56 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         return items.OrderBy(i => i.Kind, StringComparer.Ordinal).ThenBy(i => i.Revision).ToList();
     }
 
-    /// <summary>Rows left in Sending past their lease were mid-send when the process stopped: park them as Unknown.</summary>
-    public async Task<int> ParkExpiredLeasesAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Records, just before the connector call, that a leased row is being sent and how: after a crash this tells
+    /// a row that never left (simply Pending again) from one whose outcome is unknown.
+    /// </summary>
+    /// <returns>False when the row is no longer this worker's to send.</returns>
+    public async Task<bool> BeginSendAsync(Guid alertId, SendKind kind, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToDbTime();
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.Command("""
-            UPDATE alert_outbox SET status = 'Unknown', last_error = $reason, lease_until = NULL, updated_at = $now
-            WHERE status = 'Sending' AND lease_until < $now
-            """).With("$reason", UnknownOutcomeReason).With("$now", now).ExecuteNonQueryAsync(cancellationToken);
+            UPDATE alert_outbox SET send_started_at = $now, sent_as = $kind, updated_at = $now WHERE alert_id = $id AND status = 'Sending'
+            """).With("$now", now).With("$kind", kind.ToString()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Rows left in Sending past their lease belonged to a process that stopped. One that never reached the
+    /// connector is Pending again; one that did is parked as Unknown, due for reconciliation once a late delivery
+    /// can no longer land (<see cref="AlertDeliveryOptions.ReconcileAfter"/> after the send; an update right away).
+    /// </summary>
+    public async Task<ParkedLeases> ParkExpiredLeasesAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction();
+        var neverSent = await connection.Command("""
+            UPDATE alert_outbox SET status = 'Pending', attempts = max(attempts - 1, 0), lease_until = NULL, next_attempt_at = $now,
+                   last_error = $reason, updated_at = $now
+            WHERE status = 'Sending' AND lease_until < $now AND send_started_at IS NULL
+            """, transaction).With("$reason", NeverSentReason).With("$now", now.ToDbTime()).ExecuteNonQueryAsync(cancellationToken);
+
+        var interrupted = new List<(string Id, string? SentAs, DateTimeOffset StartedAt)>();
+        await using (var reader = await connection.Command("SELECT alert_id, sent_as, send_started_at FROM alert_outbox WHERE status = 'Sending' AND lease_until < $now", transaction)
+            .With("$now", now.ToDbTime()).ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                interrupted.Add((reader.GetString(0), reader.GetNullableString(1), SqliteExtensions.FromDbTime(reader.GetString(2))));
+        }
+
+        foreach (var (id, sentAs, startedAt) in interrupted)
+        {
+            var due = sentAs == nameof(SendKind.Update) ? now : startedAt + options.Value.ReconcileAfter;
+            await connection.Command("""
+                UPDATE alert_outbox SET status = 'Unknown', last_error = $reason, lease_until = NULL, next_attempt_at = $due, updated_at = $now
+                WHERE alert_id = $id AND status = 'Sending'
+                """, transaction).With("$reason", UnknownOutcomeReason).With("$due", due.ToDbTime()).With("$now", now.ToDbTime()).With("$id", id)
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new ParkedLeases(neverSent, interrupted.Count);
     }
 
     public Task MarkDeliveredAsync(Guid alertId, string? activityId, CancellationToken cancellationToken) =>
@@ -71,15 +136,86 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         SetAsync(alertId, "Undeliverable", null, reason, null, cancellationToken);
 
     /// <summary>A transient failure: back to Pending after a jittered exponential delay, or Failed once attempts run out.</summary>
-    public Task RescheduleAsync(OutboxItem item, string reason, CancellationToken cancellationToken)
+    /// <param name="onlyIfNotSent">Leave the row alone if its send had begun (the failure says nothing about whether it arrived).</param>
+    public Task RescheduleAsync(OutboxItem item, string reason, CancellationToken cancellationToken, bool onlyIfNotSent = false)
     {
         var o = options.Value;
-        if (item.Attempts >= o.MaxAttempts) return SetAsync(item.AlertId, "Failed", null, $"{reason} (gave up after {item.Attempts} attempts)", null, cancellationToken);
+        if (item.Attempts >= o.MaxAttempts)
+            return SetAsync(item.AlertId, "Failed", null, $"{reason} (gave up after {item.Attempts} attempts)", null, cancellationToken, onlyIfNotSent);
         var exponential = o.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(item.Attempts - 1, 16));
         var capped = Math.Min(exponential, o.RetryMaxDelay.TotalMilliseconds);
         // Full jitter in [½, 1] of the delay: retries of many rows don't hit the connector in lockstep.
         var delay = TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() / 2));
-        return SetAsync(item.AlertId, "Pending", null, reason, time.GetUtcNow() + delay, cancellationToken);
+        return SetAsync(item.AlertId, "Pending", null, reason, time.GetUtcNow() + delay, cancellationToken, onlyIfNotSent);
+    }
+
+    /// <summary>The connector answered ambiguously (a 500, a timeout): the card may be there, so it is reconciled rather than retried.</summary>
+    public async Task MarkUnknownAsync(Guid alertId, string reason, DateTimeOffset sendStartedAt, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.Command("""
+            UPDATE alert_outbox SET status = 'Unknown', last_error = $reason, lease_until = NULL, next_attempt_at = $due, updated_at = $now
+            WHERE alert_id = $id AND status = 'Sending'
+            """).With("$reason", reason).With("$due", (sendStartedAt + options.Value.ReconcileAfter).ToDbTime()).With("$now", now.ToDbTime())
+            .With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Unknown rows not held for an operator whose time to be checked has come, oldest first.</summary>
+    public async Task<IReadOnlyList<UnknownSend>> ListUnknownDueAsync(int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command($"""
+            SELECT {Columns}, sent_as, coalesce(send_started_at, created_at) FROM alert_outbox
+            WHERE status = 'Unknown' AND held_reason IS NULL AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $max
+            """).With("$now", time.GetUtcNow().ToDbTime()).With("$max", max).ExecuteReaderAsync(cancellationToken);
+        var items = new List<UnknownSend>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var sentAs = reader.GetNullableString(9) is { } kind ? Enum.Parse<SendKind>(kind) : (SendKind?)null;
+            items.Add(new UnknownSend(Read(reader), sentAs, SqliteExtensions.FromDbTime(reader.GetString(10))));
+        }
+
+        return items;
+    }
+
+    /// <summary>An Unknown row goes out again as a normal send (the interrupted attempt still counts).</summary>
+    public Task<bool> RequeueUnknownAsync(Guid alertId, string reason, CancellationToken cancellationToken) =>
+        ReleaseUnknownAsync(alertId, reason, resetAttempts: false, cancellationToken);
+
+    /// <summary>An Unknown row that is not worth another attempt (they ran out): Failed, with the reason.</summary>
+    public Task GiveUpUnknownAsync(Guid alertId, string reason, CancellationToken cancellationToken) =>
+        SetAsync(alertId, "Failed", null, reason, null, cancellationToken);
+
+    /// <summary>The probe could not answer for now: ask again after <paramref name="delay"/>.</summary>
+    public async Task RecheckLaterAsync(Guid alertId, string reason, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.Command("UPDATE alert_outbox SET last_error = $reason, next_attempt_at = $due, updated_at = $now WHERE alert_id = $id AND status = 'Unknown'")
+            .With("$reason", reason).With("$due", (now + delay).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId))
+            .ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Nothing can settle this row automatically: it stays Unknown until an operator releases it.</summary>
+    public async Task HoldAsync(Guid alertId, string reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.Command("UPDATE alert_outbox SET held_reason = $reason, last_error = $reason, updated_at = $now WHERE alert_id = $id AND status = 'Unknown'")
+            .With("$reason", reason).With("$now", time.GetUtcNow().ToDbTime()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary><c>alerts resend</c>: an operator looked and wants an Unknown alert sent again, knowing it may then show twice.</summary>
+    /// <returns>The outcome, and the row's status when it was not released.</returns>
+    public async Task<(ReleaseOutcome Outcome, string? Status)> ReleaseByOperatorAsync(Guid alertId, string operatorId, CancellationToken cancellationToken)
+    {
+        if (await ReleaseUnknownAsync(alertId, $"released for resending by operator {operatorId}", resetAttempts: true, cancellationToken))
+            return (ReleaseOutcome.Released, null);
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var status = await connection.Command("SELECT status FROM alert_outbox WHERE alert_id = $id").With("$id", Id(alertId))
+            .ExecuteScalarAsync(cancellationToken) as string;
+        return (status is null ? ReleaseOutcome.NoSuchAlert : ReleaseOutcome.NotUnknown, status);
     }
 
     /// <summary>Not this row's turn yet (its card isn't delivered): back to Pending without using up an attempt.</summary>
@@ -94,32 +230,34 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     }
 
     /// <summary>
-    /// The activity id of the card already in this conversation for this party and conflict: the delivered Alert,
-    /// else the latest delivered Update that had to post a new card.
+    /// The card already in this conversation for this party and conflict (the delivered Alert's, else the latest
+    /// delivered Update that had to post a new card), with the row that posted it.
     /// </summary>
-    public async Task<string?> FindDeliveredActivityIdAsync(OutboxItem item, CancellationToken cancellationToken)
+    public async Task<DeliveredCard?> FindDeliveredCardAsync(OutboxItem item, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var found = await connection.Command("""
-            SELECT connector_activity_id FROM alert_outbox
-            WHERE conflict_id = $conflict AND party_partner_id = $party AND status = 'Delivered' AND connector_activity_id IS NOT NULL
-              AND target_tenant_id IS $tenant AND target_conversation_id IS $conversation AND target_user_aad_object_id IS $user
-            ORDER BY kind = 'Alert' DESC, revision DESC LIMIT 1
-            """).With("$conflict", Id(item.ConflictId)).With("$party", item.PartyPartnerId).With("$tenant", item.TenantId)
-            .With("$conversation", item.ConversationId).With("$user", item.UserAadObjectId).ExecuteScalarAsync(cancellationToken);
-        return found as string;
+        // The poster is the first row carrying that activity id; later rows only updated the card in place.
+        await using var reader = await connection.Command($"""
+            WITH place AS (SELECT * FROM alert_outbox WHERE {SamePlace} AND status = 'Delivered' AND connector_activity_id IS NOT NULL),
+                 card AS (SELECT connector_activity_id AS id FROM place ORDER BY kind = 'Alert' DESC, revision DESC LIMIT 1)
+            SELECT place.connector_activity_id, place.alert_id FROM place JOIN card ON place.connector_activity_id = card.id
+            ORDER BY place.kind = 'Alert' DESC, place.revision, place.created_at LIMIT 1
+            """).WithPlace(item).ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new DeliveredCard(reader.GetString(0), Guid.Parse(reader.GetString(1))) : null;
     }
 
-    /// <summary>True while the Alert for this place is still on its way (Pending or Sending): an Update must wait for it.</summary>
+    /// <summary>
+    /// True while a first card for this place may still appear: its Alert is on its way or unresolved (Pending,
+    /// Sending, Unknown), or another post there is Unknown. An Update must wait, or it would post a second card.
+    /// </summary>
     public async Task<bool> HasAlertInFlightAsync(OutboxItem item, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var count = (long)(await connection.Command("""
+        var count = (long)(await connection.Command($"""
             SELECT count(*) FROM alert_outbox
-            WHERE conflict_id = $conflict AND party_partner_id = $party AND kind = 'Alert' AND status IN ('Pending', 'Sending')
-              AND target_tenant_id IS $tenant AND target_conversation_id IS $conversation AND target_user_aad_object_id IS $user
-            """).With("$conflict", Id(item.ConflictId)).With("$party", item.PartyPartnerId).With("$tenant", item.TenantId)
-            .With("$conversation", item.ConversationId).With("$user", item.UserAadObjectId).ExecuteScalarAsync(cancellationToken))!;
+            WHERE {SamePlace} AND alert_id <> $self
+              AND ((kind = 'Alert' AND status IN ('Pending', 'Sending', 'Unknown')) OR (status = 'Unknown' AND sent_as IS NOT 'Update'))
+            """).WithPlace(item).With("$self", Id(item.AlertId)).ExecuteScalarAsync(cancellationToken))!;
         return count > 0;
     }
 
@@ -165,44 +303,65 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     }
 
     /// <param name="partnerId">Only this party's rows; null for all.</param>
+    /// <param name="recentProblems">How many problem rows to list: held ones first (they need someone), then the latest.</param>
     public async Task<AlertStatusReport> GetStatusAsync(string? partnerId, int recentProblems, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        await using (var reader = await connection.Command("SELECT status, count(*) FROM alert_outbox WHERE $party IS NULL OR party_partner_id = $party GROUP BY status")
-            .With("$party", partnerId).ExecuteReaderAsync(cancellationToken))
+        var held = 0;
+        await using (var reader = await connection.Command("""
+            SELECT status, count(*), count(held_reason) FROM alert_outbox WHERE $party IS NULL OR party_partner_id = $party GROUP BY status
+            """).With("$party", partnerId).ExecuteReaderAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken)) counts[reader.GetString(0)] = reader.GetInt32(1);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts[reader.GetString(0)] = reader.GetInt32(1);
+                if (reader.GetString(0) == "Unknown") held = reader.GetInt32(2);
+            }
         }
 
         var problems = new List<AlertFailure>();
         await using (var reader = await connection.Command("""
-            SELECT alert_id, conflict_id, party_partner_id, status, target_conversation_id, last_error, updated_at FROM alert_outbox
+            SELECT alert_id, conflict_id, party_partner_id, status, target_conversation_id, coalesce(held_reason, last_error), updated_at, held_reason IS NOT NULL
+            FROM alert_outbox
             WHERE ($party IS NULL OR party_partner_id = $party) AND status IN ('Failed', 'Undeliverable', 'Unknown')
-            ORDER BY updated_at DESC LIMIT $max
+            ORDER BY held_reason IS NOT NULL DESC, updated_at DESC LIMIT $max
             """).With("$party", partnerId).With("$max", recentProblems).ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
                 problems.Add(new AlertFailure(Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3),
-                    reader.GetNullableString(4), reader.GetNullableString(5), SqliteExtensions.FromDbTime(reader.GetString(6))));
+                    reader.GetNullableString(4), reader.GetNullableString(5), SqliteExtensions.FromDbTime(reader.GetString(6)), reader.GetInt64(7) != 0));
             }
         }
 
-        return new AlertStatusReport(counts, problems);
+        return new AlertStatusReport(counts, problems, held);
     }
 
-    private async Task SetAsync(Guid alertId, string status, string? activityId, string? reason, DateTimeOffset? nextAttempt, CancellationToken cancellationToken)
+    private async Task<bool> ReleaseUnknownAsync(Guid alertId, string reason, bool resetAttempts, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToDbTime();
         await using var connection = await database.OpenAsync(cancellationToken);
-        // Only a row this worker holds (or one parked as Unknown while its send was still running) changes.
+        return await connection.Command("""
+            UPDATE alert_outbox SET status = 'Pending', attempts = CASE WHEN $reset THEN 0 ELSE attempts END, held_reason = NULL, sent_as = NULL,
+                   send_started_at = NULL, next_attempt_at = $now, last_error = $reason, updated_at = $now
+            WHERE alert_id = $id AND status = 'Unknown'
+            """).With("$reset", resetAttempts ? 1 : 0).With("$now", now).With("$reason", reason).With("$id", Id(alertId))
+            .ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private async Task SetAsync(Guid alertId, string status, string? activityId, string? reason, DateTimeOffset? nextAttempt, CancellationToken cancellationToken,
+        bool onlyIfNotSent = false)
+    {
+        var now = time.GetUtcNow().ToDbTime();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // Only a row this worker holds, or an Unknown one being settled, changes.
         await connection.Command("""
-            UPDATE alert_outbox SET status = $status, connector_activity_id = coalesce($activity, connector_activity_id),
+            UPDATE alert_outbox SET status = $status, connector_activity_id = coalesce($activity, connector_activity_id), held_reason = NULL,
                    last_error = coalesce($reason, last_error), next_attempt_at = coalesce($next, next_attempt_at), lease_until = NULL, updated_at = $now
-            WHERE alert_id = $id AND status IN ('Sending', 'Unknown')
+            WHERE alert_id = $id AND status IN ('Sending', 'Unknown') AND ($unsentOnly = 0 OR send_started_at IS NULL)
             """)
-            .With("$status", status).With("$activity", activityId).With("$reason", reason).With("$next", nextAttempt?.ToDbTime())
+            .With("$unsentOnly", onlyIfNotSent ? 1 : 0).With("$status", status).With("$activity", activityId).With("$reason", reason).With("$next", nextAttempt?.ToDbTime())
             .With("$now", now).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -211,4 +370,12 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         r.GetNullableString(5), r.GetNullableString(6), r.GetNullableString(7), r.GetInt32(8));
 
     private static string Id(Guid id) => id.ToString("D", CultureInfo.InvariantCulture);
+}
+
+internal static class OutboxCommandExtensions
+{
+    /// <summary>Binds the parameters of the place (conflict, party, target conversation) an outbox row is about.</summary>
+    public static SqliteCommand WithPlace(this SqliteCommand command, OutboxItem item) => command
+        .With("$conflict", item.ConflictId.ToString("D", CultureInfo.InvariantCulture)).With("$party", item.PartyPartnerId)
+        .With("$tenant", item.TenantId).With("$conversation", item.ConversationId).With("$user", item.UserAadObjectId);
 }

@@ -39,15 +39,63 @@ public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, AlertO
     public static string Format(AlertStatusReport report, string whose)
     {
         var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $"Alerts for {whose}: ");
-        var counts = Order.Where(report.CountsByStatus.ContainsKey).Select(s => $"{s.ToLowerInvariant()} {report.CountsByStatus[s]}").ToList();
+        var counts = Order.Where(report.CountsByStatus.ContainsKey).Select(s => $"{s.ToLowerInvariant()} {report.CountsByStatus[s]}"
+            + (s == "Unknown" && report.Held > 0 ? $" ({report.Held} held for an operator)" : "")).ToList();
         text.Append(counts.Count == 0 ? "none yet." : string.Join(", ", counts) + ".");
         if (report.CountsByStatus.ContainsKey("Waiting")) text.Append(" Waiting alerts go out as soon as someone of that partner opens a personal chat with PorBot, or a partner admin types \"alerts here\" in a team channel or group chat.");
+        if (report.CountsByStatus.ContainsKey("Unknown"))
+        {
+            text.Append(" Unknown alerts were being sent when something failed; PorBot checks the conversation before sending them again.");
+        }
+
         foreach (var p in report.RecentProblems)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"\n\n- {p.Status} {p.UpdatedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC, partner {p.PartyPartnerId}, conflict {p.ConflictId:D}, conversation {Markdown.Escape(p.ConversationId ?? "(none)")}: {Markdown.Escape(p.Reason ?? "no reason recorded")}");
+                $"\n\n- {p.Status}{(p.Held ? " (held)" : "")} {p.UpdatedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC, alert {p.AlertId:D}, partner {p.PartyPartnerId}, conflict {p.ConflictId:D}, conversation {Markdown.Escape(p.ConversationId ?? "(none)")}: {Markdown.Escape(p.Reason ?? "no reason recorded")}");
+        }
+
+        if (report.Held > 0)
+        {
+            text.Append("\n\nA held alert may or may not have reached its conversation. After checking there, an operator can send it again with "
+                + "`alerts resend <alert id>`; if it had arrived after all, it then shows twice.");
         }
 
         return text.ToString();
+    }
+}
+
+/// <summary>
+/// <c>alerts resend &lt;alert id&gt;</c>, operators only: releases an Unknown (typically held) alert to be sent again,
+/// after someone checked that it did not arrive. PorBot cannot tell, so the reply warns that it may show twice.
+/// </summary>
+public sealed class AlertsResendCommandHandler(LookupAccessPolicy access, AlertOutboxStore outbox) : ITurnHandler
+{
+    public const string OperatorsOnly = "Only PorBot operators can resend an alert.";
+    public const string Usage = "Type: alerts resend <alert id> (alerts status lists the ids of held alerts)";
+
+    public async Task HandleAsync(TurnContext turn, CancellationToken cancellationToken)
+    {
+        var caller = await access.IdentifyAsync(turn.TenantId, turn.UserAadObjectId, cancellationToken);
+        if (caller.Role != CallerRole.Operator)
+        {
+            await turn.SendTextAsync(OperatorsOnly, cancellationToken);
+            return;
+        }
+
+        if (!Guid.TryParse(turn.GetCommandArgument(), out var alertId))
+        {
+            await turn.SendTextAsync(Usage, cancellationToken);
+            return;
+        }
+
+        var (outcome, status) = await outbox.ReleaseByOperatorAsync(alertId, turn.UserAadObjectId ?? "(unknown)", cancellationToken);
+        var reply = outcome switch
+        {
+            ReleaseOutcome.Released => $"Alert {alertId:D} will be sent again now. If the interrupted attempt did reach the conversation after all, "
+                + "the people there will see this alert twice.",
+            ReleaseOutcome.NotUnknown => $"Alert {alertId:D} is {status!.ToLowerInvariant()}, not waiting for a decision: nothing to resend.",
+            _ => $"There is no alert {alertId:D}.",
+        };
+        await turn.SendTextAsync(reply, cancellationToken);
     }
 }

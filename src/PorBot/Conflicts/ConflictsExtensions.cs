@@ -25,11 +25,14 @@ public static class ConflictsExtensions
         bot.Services.AddSingleton<ApiKeyCheck>();
         bot.Services.Replace(ServiceDescriptor.Singleton<IClaimantLookup, ClaimsClaimantLookup>());
 
-        // Alert delivery: the outbox worker and `alerts status`.
+        // Alert delivery: the outbox worker, reconciliation of unknown sends, `alerts status` and `alerts resend`.
         bot.Services.AddOptions<AlertDeliveryOptions>().BindConfiguration(AlertDeliveryOptions.SectionName).ValidateOnStart();
         bot.Services.AddSingleton<IValidateOptions<AlertDeliveryOptions>, AlertDeliveryOptionsValidator>();
         bot.Services.AddSingleton<AlertOutboxStore>();
         bot.Services.AddScoped<AlertCardComposer>();
+        bot.Services.AddScoped<AlertReconciler>();
+        // Without Graph nothing can be checked; AddGraphEnrichment replaces this when Graph:Enabled is true.
+        bot.Services.TryAddSingleton<IAlertDeliveryProbe, NoAlertDeliveryProbe>();
         bot.Services.AddSingleton<AlertDeliveryWorker>();
         bot.Services.AddHostedService(sp => sp.GetRequiredService<AlertDeliveryWorker>());
 
@@ -60,6 +63,7 @@ public static class ConflictsExtensions
             .OnCommand<AlertsHereCommandHandler>("alerts here")
             .OnCommand<AlertsOffHereCommandHandler>("alerts off here")
             .OnCommand<AlertsOffHereCommandHandler>("alerts here off")
+            .OnCommand<AlertsResendCommandHandler>("alerts resend", takesArgument: true)
             .OnCardAction<RefreshConflictCardHandler>(ConflictVerbs.Refresh)
             .OnCardAction<ConflictProofFormHandler>(ConflictVerbs.ProofForm)
             .OnCardAction<AddConflictProofHandler>(ConflictVerbs.Proof)

@@ -38,6 +38,7 @@ public sealed class ConversationReferenceMiddleware(IConversationReferenceStore 
 
         var isPersonal = turn.IsPersonal;
         var fromUser = activity.Type == ActivityTypes.Message || isPersonal ? activity.From : null;
+        var team = activity.GetTeamsChannelData()?.Team;
         await store.UpsertAsync(new StoredConversationReference
         {
             TenantId = turn.TenantId ?? string.Empty,
@@ -50,7 +51,8 @@ public sealed class ConversationReferenceMiddleware(IConversationReferenceStore 
             ServiceUrlVerified = turn.Auth.IsAuthenticated,
             ChannelId = activity.ChannelId ?? string.Empty,
             ConversationType = activity.Conversation.ConversationType,
-            TeamId = activity.GetTeamsChannelData()?.Team?.Id,
+            TeamId = team?.Id,
+            TeamAadGroupId = team?.AadGroupId,
         }, cancellationToken);
     }
 

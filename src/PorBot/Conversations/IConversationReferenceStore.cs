@@ -43,6 +43,9 @@ public sealed record StoredConversationReference
     public required string ChannelId { get; init; }
     public string? ConversationType { get; init; }
     public string? TeamId { get; init; }
+
+    /// <summary>The team's Entra group id, for reading a channel's messages through Microsoft Graph; null outside teams or when Teams did not send it.</summary>
+    public string? TeamAadGroupId { get; init; }
     public bool IsDead { get; init; }
     public string? DeadReason { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

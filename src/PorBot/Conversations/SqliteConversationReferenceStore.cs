@@ -24,8 +24,8 @@ public sealed class SqliteConversationReferenceStore(SqliteDatabase database, Ti
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.Command("""
             INSERT INTO conversation_references (tenant_id, conversation_id, user_aad_object_id, user_id, user_name, bot_id, service_url,
-                service_url_verified, channel_id, conversation_type, team_id, is_dead, dead_reason, created_at, updated_at)
-            VALUES ($tenant, $conversation, $user, $userId, $userName, $bot, $serviceUrl, $verified, $channel, $type, $team, 0, NULL, $now, $now)
+                service_url_verified, channel_id, conversation_type, team_id, team_aad_group_id, is_dead, dead_reason, created_at, updated_at)
+            VALUES ($tenant, $conversation, $user, $userId, $userName, $bot, $serviceUrl, $verified, $channel, $type, $team, $teamGroup, 0, NULL, $now, $now)
             ON CONFLICT (tenant_id, conversation_id, user_aad_object_id) DO UPDATE SET
                 user_id = coalesce(excluded.user_id, user_id),
                 user_name = coalesce(excluded.user_name, user_name),
@@ -35,6 +35,7 @@ public sealed class SqliteConversationReferenceStore(SqliteDatabase database, Ti
                 channel_id = excluded.channel_id,
                 conversation_type = coalesce(excluded.conversation_type, conversation_type),
                 team_id = coalesce(excluded.team_id, team_id),
+                team_aad_group_id = coalesce(excluded.team_aad_group_id, team_aad_group_id),
                 is_dead = 0,
                 dead_reason = NULL,
                 updated_at = excluded.updated_at
@@ -43,6 +44,7 @@ public sealed class SqliteConversationReferenceStore(SqliteDatabase database, Ti
             .With("$userId", reference.UserId).With("$userName", reference.UserName).With("$bot", reference.BotId)
             .With("$serviceUrl", reference.ServiceUrl).With("$verified", reference.ServiceUrlVerified ? 1 : 0)
             .With("$channel", reference.ChannelId).With("$type", reference.ConversationType).With("$team", reference.TeamId)
+            .With("$teamGroup", reference.TeamAadGroupId)
             .With("$now", now.ToDbTime())
             .ExecuteNonQueryAsync(cancellationToken);
         _recent[key] = (reference, now);
@@ -95,7 +97,7 @@ public sealed class SqliteConversationReferenceStore(SqliteDatabase database, Ti
 
     private const string Select = """
         SELECT tenant_id, conversation_id, user_aad_object_id, user_id, user_name, bot_id, service_url, service_url_verified,
-               channel_id, conversation_type, team_id, is_dead, dead_reason, updated_at
+               channel_id, conversation_type, team_id, is_dead, dead_reason, updated_at, team_aad_group_id
         FROM conversation_references
         """;
 
@@ -115,5 +117,6 @@ public sealed class SqliteConversationReferenceStore(SqliteDatabase database, Ti
         IsDead = r.GetInt64(11) != 0,
         DeadReason = r.GetNullableString(12),
         UpdatedAt = SqliteExtensions.FromDbTime(r.GetString(13)),
+        TeamAadGroupId = r.GetNullableString(14),
     };
 }

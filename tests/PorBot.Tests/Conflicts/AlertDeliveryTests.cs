@@ -23,6 +23,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
             ["Alerts:PollInterval"] = "00:00:00.050",
             ["Alerts:RetryBaseDelay"] = "00:00:00.050",
             ["Alerts:RetryMaxDelay"] = "00:00:00.200",
+            ["Alerts:ReconcileAfter"] = "00:00:00",
         };
         _bot = await BotTestHost.StartAsync(settings: settings);
     }
@@ -82,10 +83,11 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Conflict_ConnectorAnswers500Once_RetriedAndDeliveredOnce()
+    public async Task Conflict_ConnectorThrottlesBeyondItsRetries_RescheduledAndDeliveredOnce()
     {
         await AddPartnerConversationsAsync();
-        _bot.Connector.FailConversation(FabrikamChat, FakeConnectorResponse.Error(HttpStatusCode.InternalServerError, "ServiceError", "Try again"), times: 1);
+        // The connector client retries 429 three times itself; the fourth answer reaches the worker.
+        _bot.Connector.FailConversation(FabrikamChat, FakeConnectorResponse.Throttled(0), times: 4);
 
         await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
 
@@ -93,10 +95,24 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
         var fabrikam = Assert.Single(rows, r => r.Conversation == FabrikamChat);
         Assert.Equal(2, fabrikam.Attempts);
         var attempts = _bot.Connector.Requests.Where(r => r.ConversationId == FabrikamChat).ToList();
-        Assert.Equal(2, attempts.Count);
-        Assert.Equal(500, attempts[0].ResponseStatus);
-        Assert.True(attempts[1].Succeeded);
-        Assert.Equal(attempts[1].ResponseId, fabrikam.ActivityId);
+        Assert.Equal(5, attempts.Count);
+        Assert.All(attempts.Take(4), a => Assert.Equal(429, a.ResponseStatus));
+        Assert.True(attempts[4].Succeeded);
+        Assert.Equal(attempts[4].ResponseId, fabrikam.ActivityId);
+    }
+
+    [Fact]
+    public async Task Conflict_ConnectorAnswers500AndGraphIsOff_HeldAsUnknownNotSentAgain()
+    {
+        await AddPartnerConversationsAsync();
+        _bot.Connector.FailConversation(FabrikamChat, FakeConnectorResponse.Error(HttpStatusCode.InternalServerError, "ServiceError", "Try again"), times: 1);
+
+        await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
+
+        var rows = await WaitForRowsAsync(r => r.Count == 3 && r.Count(x => x.Status == "Delivered") == 2 && r.Any(x => x.LastError == NoAlertDeliveryProbe.Reason));
+        Assert.Equal("Unknown", Assert.Single(rows, r => r.Conversation == FabrikamChat).Status);
+        await Task.Delay(300);
+        Assert.Single(_bot.Connector.Requests, r => r.ConversationId == FabrikamChat);
     }
 
     [Fact]
@@ -120,10 +136,30 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Outbox_SendingRowWithExpiredLease_BecomesUnknownAndIsNotResent()
+    public async Task Outbox_PostInterruptedMidSendAndGraphIsOff_HeldAsUnknownAndNotResent()
     {
         await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
-        // As if the process died mid-send: the row is Sending with a lease that ran out long ago.
+        // As if the process died mid-send: the post had begun, and its lease ran out long ago.
+        await _bot.ExecuteAsync($"""
+            UPDATE alert_outbox SET status = 'Sending', lease_until = '2000-01-01T00:00:00.0000000Z', attempts = 1,
+                send_started_at = '2000-01-01T00:00:00.0000000Z', sent_as = 'Post',
+                target_tenant_id = '{Sample.ContosoTenant}', target_conversation_id = '{ContosoChannel}', target_user_aad_object_id = ''
+            WHERE party_partner_id = '{Claims.Contoso}'
+            """);
+        await _bot.AddConversationAsync(Sample.ContosoTenant, ContosoChannel);
+
+        var rows = await WaitForRowsAsync(r => r.Any(x => x.LastError == NoAlertDeliveryProbe.Reason));
+        Assert.Equal("Unknown", Assert.Single(rows, r => r.Party == Claims.Contoso).Status);
+        await Task.Delay(300);
+        Assert.Equal("Unknown", Assert.Single(await RowsAsync(), r => r.Party == Claims.Contoso).Status);
+        Assert.DoesNotContain(_bot.Connector.Requests, r => r.ConversationId == ContosoChannel);
+    }
+
+    [Fact]
+    public async Task Outbox_LeasedRowNeverSentBeforeTheProcessStopped_SentOnceAfterTheLease()
+    {
+        await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
+        // Leased by a process that stopped before it began the send (no send recorded).
         await _bot.ExecuteAsync($"""
             UPDATE alert_outbox SET status = 'Sending', lease_until = '2000-01-01T00:00:00.0000000Z', attempts = 1,
                 target_tenant_id = '{Sample.ContosoTenant}', target_conversation_id = '{ContosoChannel}', target_user_aad_object_id = ''
@@ -131,12 +167,10 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
             """);
         await _bot.AddConversationAsync(Sample.ContosoTenant, ContosoChannel);
 
-        var rows = await WaitForRowsAsync(r => r.Any(x => x.Status == "Unknown"));
-        var parked = Assert.Single(rows, r => r.Party == Claims.Contoso);
-        Assert.Equal(AlertOutboxStore.UnknownOutcomeReason, parked.LastError);
-        await Task.Delay(300);
-        Assert.Equal("Unknown", Assert.Single(await RowsAsync(), r => r.Party == Claims.Contoso).Status);
-        Assert.DoesNotContain(_bot.Connector.Requests, r => r.ConversationId == ContosoChannel);
+        var rows = await WaitForRowsAsync(r => r.Any(x => x is { Party: Claims.Contoso, Status: "Delivered" }));
+        var contoso = Assert.Single(rows, r => r.Party == Claims.Contoso);
+        Assert.Equal(1, contoso.Attempts);
+        Assert.Single(_bot.Connector.Requests, r => r.ConversationId == ContosoChannel);
     }
 
     [Fact]

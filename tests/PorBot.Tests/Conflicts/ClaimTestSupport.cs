@@ -44,8 +44,9 @@ internal static class Claims
     /// A place where the partner owning <paramref name="tenantId"/> can be reached: a personal chat, or a channel with
     /// user '' that, unless <paramref name="designated"/> is false, was chosen for alerts (as <c>alerts here</c> does).
     /// </summary>
+    /// <param name="teamAadGroupId">For a channel: its team's Entra group id, as Teams sends it.</param>
     /// <param name="userId">The user's 29: id in a personal chat (what a captured reference holds): its card refreshes automatically.</param>
-    public static async Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "", string? userId = null, bool designated = true)
+    public static async Task AddConversationAsync(this BotTestHost bot, string tenantId, string conversationId, string user = "", string? userId = null, bool designated = true, string? teamAadGroupId = null)
     {
         await bot.GetRequiredService<IConversationReferenceStore>().UpsertAsync(new StoredConversationReference
         {
@@ -58,6 +59,7 @@ internal static class Claims
             ServiceUrlVerified = true,
             ChannelId = "msteams",
             ConversationType = user.Length == 0 ? "channel" : "personal",
+            TeamAadGroupId = teamAadGroupId,
         }, CancellationToken.None);
         if (user.Length > 0 || !designated) return;
 

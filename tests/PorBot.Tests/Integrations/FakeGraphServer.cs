@@ -1,6 +1,7 @@
 using PorBot.Testing;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -13,9 +14,11 @@ public sealed record FakeTenant(Guid TenantId, string DisplayName, string Defaul
 public sealed record FakeGraphRequest(string PathAndQuery, string? Authorization, int Status);
 
 /// <summary>
-/// The slice of Microsoft Graph v1.0 PorBot uses (tenantRelationships), on real Kestrel at
-/// 127.0.0.1 port 0, so the real Graph SDK runs against it. Pages GDAP customers with absolute
-/// <c>@odata.nextLink</c>s back to itself; answers Graph-shaped errors.
+/// The slice of Microsoft Graph v1.0 PorBot uses (tenantRelationships; chat and channel messages, and the chat
+/// of a user's installation of the bot), on real Kestrel at 127.0.0.1 port 0, so the real Graph SDK runs against
+/// it. Pages with absolute <c>@odata.nextLink</c>s back to itself; answers Graph-shaped errors. Messages are
+/// not scripted: they are what <see cref="Connector"/> shows in the conversation, as in Teams, where Graph reads
+/// the very messages the Bot Connector posted.
 /// </summary>
 public sealed partial class FakeGraphServer : IAsyncDisposable
 {
@@ -26,6 +29,9 @@ public sealed partial class FakeGraphServer : IAsyncDisposable
     private readonly List<FakeTenant> _gdapCustomers = [];
     private readonly Lock _gate = new();
     private readonly List<FakeGraphRequest> _requests = [];
+    private readonly Dictionary<string, (string ChatId, string ConversationId)> _personalChats = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _chatConversations = new(StringComparer.Ordinal);
+    private readonly HashSet<(string TeamGroupId, string ChannelId)> _channels = [];
 
     private FakeGraphServer(WebApplication app) => _app = app;
 
@@ -43,6 +49,31 @@ public sealed partial class FakeGraphServer : IAsyncDisposable
     public IReadOnlyList<FakeGraphRequest> Requests
     {
         get { lock (_gate) return [.. _requests]; }
+    }
+
+    /// <summary>Where chat and channel messages come from: the conversations of this fake connector.</summary>
+    public FakeConnectorServer? Connector { get; set; }
+
+    /// <summary>The bot's app id: messages the connector posted are from this application, and its installations have this bot.</summary>
+    public string BotAppId { get; set; } = "";
+
+    /// <summary>
+    /// The user has the bot installed; their 1:1 chat with it has Graph id <paramref name="chatId"/> and is the bot
+    /// conversation <paramref name="conversationId"/> (Teams uses different ids for the two).
+    /// </summary>
+    public void AddPersonalChat(string userAadObjectId, string chatId, string conversationId)
+    {
+        lock (_gate)
+        {
+            _personalChats[userAadObjectId] = (chatId, conversationId);
+            _chatConversations[chatId] = conversationId;
+        }
+    }
+
+    /// <summary>A channel of a team (by Entra group id) whose messages are its bot conversation's, the conversation id being the channel id.</summary>
+    public void AddChannel(string teamGroupId, string channelId)
+    {
+        lock (_gate) _channels.Add((teamGroupId, channelId));
     }
 
     public static async Task<FakeGraphServer> StartAsync()
@@ -119,7 +150,119 @@ public sealed partial class FakeGraphServer : IAsyncDisposable
             return await WriteAsync(context, body);
         }
 
+        if (InstalledApps().Match(path) is { Success: true } installed)
+        {
+            var botFilter = BotIdFilter().Match(context.Request.Query["$filter"].ToString());
+            var user = installed.Groups[1].Value;
+            bool known;
+            lock (_gate) known = _personalChats.ContainsKey(user);
+            var apps = known && (!botFilter.Success || string.Equals(botFilter.Groups[1].Value, BotAppId, StringComparison.OrdinalIgnoreCase))
+                ? new[] { Installation(user) }
+                : [];
+            return await WriteAsync(context, new Dictionary<string, object> { ["value"] = apps });
+        }
+
+        if (InstalledAppChat().Match(path) is { Success: true } installedChat)
+        {
+            (string ChatId, string ConversationId) chat;
+            bool known;
+            lock (_gate) known = _personalChats.TryGetValue(installedChat.Groups[1].Value, out chat);
+            return known && installedChat.Groups[2].Value == InstallationId(installedChat.Groups[1].Value)
+                ? await WriteAsync(context, new Dictionary<string, object> { ["id"] = chat.ChatId, ["chatType"] = "oneOnOne" })
+                : await ErrorAsync(context, HttpStatusCode.NotFound, "NotFound", "No such installation.");
+        }
+
+        if (ChatMessages().Match(path) is { Success: true } chatMessages)
+        {
+            string conversationId;
+            lock (_gate) conversationId = _chatConversations.GetValueOrDefault(chatMessages.Groups[1].Value, chatMessages.Groups[1].Value);
+            return await WriteMessagesAsync(context, conversationId, delta: false);
+        }
+
+        if (ChannelDelta().Match(path) is { Success: true } channelDelta)
+        {
+            bool known;
+            lock (_gate) known = _channels.Contains((channelDelta.Groups[1].Value, channelDelta.Groups[2].Value));
+            return known
+                ? await WriteMessagesAsync(context, channelDelta.Groups[2].Value, delta: true)
+                : await ErrorAsync(context, HttpStatusCode.NotFound, "NotFound", "No such team or channel.");
+        }
+
         return await ErrorAsync(context, HttpStatusCode.BadRequest, "BadRequest", $"Resource not found for the segment '{path}'.");
+    }
+
+    private static string InstallationId(string user) => "installation-" + user;
+
+    private Dictionary<string, object> Installation(string user) => new()
+    {
+        ["id"] = InstallationId(user),
+        ["teamsAppDefinition"] = new Dictionary<string, object>
+        {
+            ["id"] = "definition-1",
+            ["teamsAppId"] = "porbot-app",
+            ["displayName"] = "PorBot",
+            ["bot"] = new Dictionary<string, object> { ["id"] = BotAppId },
+        },
+    };
+
+    /// <summary>Newest change first, as Graph orders them with <c>$orderby=lastModifiedDateTime desc</c>; filtered by <c>lastModifiedDateTime gt</c>.</summary>
+    private async Task<int> WriteMessagesAsync(HttpContext context, string conversationId, bool delta)
+    {
+        var query = context.Request.Query;
+        var filter = ModifiedAfter().Match(query["$filter"].ToString());
+        var after = filter.Success ? DateTimeOffset.Parse(filter.Groups[1].Value, CultureInfo.InvariantCulture) : DateTimeOffset.MinValue;
+        var top = int.TryParse(query["$top"], CultureInfo.InvariantCulture, out var t) ? t : 20;
+        var skip = int.TryParse(query["$skiptoken"], CultureInfo.InvariantCulture, out var s) ? s : 0;
+        var all = (Connector?.Messages(conversationId) ?? []).Where(m => m.LastModifiedAt > after).OrderByDescending(m => m.LastModifiedAt).ToList();
+
+        var body = new Dictionary<string, object>
+        {
+            ["@odata.context"] = BaseUrl + "/$metadata#chatMessages",
+            ["value"] = all.Skip(skip).Take(top).Select(ChatMessage).ToList(),
+        };
+        if (skip + top < all.Count)
+        {
+            var next = new StringBuilder($"{Root}{context.Request.Path}?$top={top}&$skiptoken={skip + top}");
+            if (filter.Success) next.Append("&$filter=").Append(Uri.EscapeDataString(query["$filter"].ToString()));
+            body["@odata.nextLink"] = next.ToString();
+        }
+        else if (delta)
+        {
+            body["@odata.deltaLink"] = $"{Root}{context.Request.Path}?$deltatoken=fake";
+        }
+
+        return await WriteAsync(context, body);
+    }
+
+    private Dictionary<string, object?> ChatMessage(PostedMessage message)
+    {
+        var attachments = message.Content.TryGetProperty("attachments", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select((a, i) => new Dictionary<string, object?>
+            {
+                ["id"] = $"{message.ActivityId}-{i}",
+                ["contentType"] = a.TryGetProperty("contentType", out var type) ? type.GetString() : null,
+                // Graph gives a card as its JSON text.
+                ["content"] = a.TryGetProperty("content", out var content) ? content.GetRawText() : null,
+            }).ToList()
+            : [];
+        var text = message.Content.TryGetProperty("text", out var t) ? t.GetString() : null;
+        return new Dictionary<string, object?>
+        {
+            ["id"] = message.ActivityId,
+            ["messageType"] = "message",
+            ["createdDateTime"] = message.CreatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+            ["lastModifiedDateTime"] = message.LastModifiedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+            ["from"] = new Dictionary<string, object?>
+            {
+                ["application"] = new Dictionary<string, object?> { ["id"] = BotAppId, ["displayName"] = "PorBot", ["applicationIdentityType"] = "bot" },
+            },
+            ["body"] = new Dictionary<string, object?>
+            {
+                ["contentType"] = "html",
+                ["content"] = text ?? string.Concat(attachments.Select(a => $"<attachment id=\"{a["id"]}\"></attachment>")),
+            },
+            ["attachments"] = attachments,
+        };
     }
 
     private Dictionary<string, object> TenantInformation(FakeTenant tenant) => new()
@@ -154,4 +297,22 @@ public sealed partial class FakeGraphServer : IAsyncDisposable
 
     [GeneratedRegex(@"^/v1\.0/tenantRelationships/findTenantInformationByDomainName\(domainName='([^']*)'\)$")]
     private static partial Regex ByDomainName();
+
+    [GeneratedRegex(@"^/v1\.0/users/([^/]+)/teamwork/installedApps$")]
+    private static partial Regex InstalledApps();
+
+    [GeneratedRegex(@"^/v1\.0/users/([^/]+)/teamwork/installedApps/([^/]+)/chat$")]
+    private static partial Regex InstalledAppChat();
+
+    [GeneratedRegex(@"^/v1\.0/chats/([^/]+)/messages$")]
+    private static partial Regex ChatMessages();
+
+    [GeneratedRegex(@"^/v1\.0/teams/([^/]+)/channels/([^/]+)/messages/delta(?:\(\))?$")]
+    private static partial Regex ChannelDelta();
+
+    [GeneratedRegex(@"bot/id eq '([^']*)'")]
+    private static partial Regex BotIdFilter();
+
+    [GeneratedRegex(@"lastModifiedDateTime gt (\S+)")]
+    private static partial Regex ModifiedAfter();
 }

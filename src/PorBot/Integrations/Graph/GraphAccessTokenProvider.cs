@@ -53,13 +53,20 @@ public sealed class GraphAccessTokenProvider : IAccessTokenProvider
     private IConfidentialClientApplication CreateApplication()
     {
         var bot = _botOptions.Value;
+        var authority = _graphOptions.Value.LoginAuthority?.TrimEnd('/') ?? $"{BotAuthenticationOptions.PublicLoginBaseUrl}/{bot.MicrosoftAppTenantId}";
+        var isPublicLogin = new Uri(authority).Host.Equals(new Uri(BotAuthenticationOptions.PublicLoginBaseUrl).Host, StringComparison.OrdinalIgnoreCase);
         var builder = ConfidentialClientApplicationBuilder.Create(bot.MicrosoftAppId)
             .WithClientSecret(bot.MicrosoftAppPassword)
-            .WithAuthority($"{BotAuthenticationOptions.PublicLoginBaseUrl}/{bot.MicrosoftAppTenantId}");
+            .WithAuthority(authority, validateAuthority: isPublicLogin);
         if (_msalHttpClientFactory is not null)
         {
             // A faked edge must see exactly the token request, whatever MSAL cached earlier in the process.
             builder = builder.WithHttpClientFactory(_msalHttpClientFactory).WithInstanceDiscovery(false);
+        }
+        else if (!isPublicLogin)
+        {
+            // Asking the public cloud about another cloud's (or a local) authority is wrong.
+            builder = builder.WithInstanceDiscovery(false);
         }
 
         return builder.Build();

@@ -6,9 +6,11 @@ namespace PorBot.Integrations.Graph;
 
 /// <summary>
 /// Section <c>Graph</c>: Microsoft Graph enrichment (tenant names and domains, the partner's GDAP
-/// customers). Off unless <see cref="Enabled"/>. Signs in as the bot's own app registration
-/// (MicrosoftAppId, MicrosoftAppPassword, MicrosoftAppTenantId), which needs the Graph application
-/// permissions for these calls (CrossTenantInformation.ReadBasic.All, DelegatedAdminRelationship.Read.All).
+/// customers) and the check whether an interrupted alert reached its conversation. Off unless
+/// <see cref="Enabled"/>. Signs in as the bot's own app registration (MicrosoftAppId,
+/// MicrosoftAppPassword, MicrosoftAppTenantId), which needs the Graph application permissions listed
+/// in the README (CrossTenantInformation.ReadBasic.All, DelegatedAdminRelationship.Read.All, and for
+/// alert reconciliation Chat.Read.WhereInstalled, TeamsAppInstallation.ReadForUser.All, ChannelMessage.Read.Group).
 /// </summary>
 public sealed class GraphOptions
 {
@@ -21,6 +23,12 @@ public sealed class GraphOptions
     public string BaseUrl { get; set; } = DefaultBaseUrl;
 
     public string Scope { get; set; } = DefaultScope;
+
+    /// <summary>
+    /// Where Graph tokens come from; null means <c>https://login.microsoftonline.com/{MicrosoftAppTenantId}</c>.
+    /// Set it for a sovereign cloud (or a test's local token endpoint; MSAL only accepts https).
+    /// </summary>
+    public string? LoginAuthority { get; set; }
 
     /// <summary>Per Graph request.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -45,6 +53,8 @@ public sealed class GraphOptionsValidator(IOptions<BotAuthenticationOptions> bot
             problems.Add($"Graph:Scope must not be empty (default {GraphOptions.DefaultScope}).");
         if (o.Timeout <= TimeSpan.Zero || o.Timeout > TimeSpan.FromMinutes(2))
             problems.Add($"Graph:Timeout must be between 00:00:00.001 and 00:02:00 (was {o.Timeout}).");
+        if (o.LoginAuthority is not null && (!Uri.TryCreate(o.LoginAuthority, UriKind.Absolute, out var authority) || authority.Scheme != Uri.UriSchemeHttps))
+            problems.Add($"Graph:LoginAuthority must be an absolute https URL such as https://login.microsoftonline.com/<tenant id> (was '{o.LoginAuthority}').");
         if (o.PageSize is < 1 or > 300)
             problems.Add($"Graph:PageSize must be between 1 and 300 (was {o.PageSize}).");
 
