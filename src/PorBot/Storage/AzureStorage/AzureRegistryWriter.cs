@@ -14,6 +14,8 @@ public sealed record WriteCounts(int Written, int Unchanged, int KeptNewer)
     public static WriteCounts Zero { get; } = new(0, 0, 0);
 }
 
+public sealed record CustomerWriteResult(WriteCounts Subscriptions, int CustomersWritten, IReadOnlyCollection<Guid> MovedFrom);
+
 /// <summary>
 /// Writes registry rows, with their keys and name index, into Azure Tables: the migration from SQLite
 /// and the sample data use it. A row is written only when Azure does not already have it at the same or
@@ -71,10 +73,10 @@ public sealed class AzureRegistryWriter(AzureStorageClients clients)
 
     /// <summary>
     /// Writes customers with all of their subscriptions (the customer's name, domain and count as given).
-    /// Returns the counts for subscriptions, and the tenants a subscription moved away from (the caller
-    /// knows whether such a customer still exists).
+    /// Returns the counts for subscriptions, how many customers (name, domain, count) changed, and the
+    /// tenants a subscription moved away from (the caller knows whether such a customer still exists).
     /// </summary>
-    public async Task<(WriteCounts Subscriptions, IReadOnlyCollection<Guid> MovedFrom)> WriteCustomersAsync(IReadOnlyList<CustomerRow> customers, CancellationToken cancellationToken)
+    public async Task<CustomerWriteResult> WriteCustomersAsync(IReadOnlyList<CustomerRow> customers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(customers);
         var existing = new ConcurrentDictionary<Guid, ExistingCustomer>();
@@ -86,6 +88,7 @@ public sealed class AzureRegistryWriter(AzureStorageClients clients)
         var summaries = new TableWriteBatch(_customers, Parallelism);
         var counts = WriteCounts.Zero;
         var movedFrom = new HashSet<Guid>();
+        var customersWritten = 0;
         foreach (var customer in customers)
         {
             var old = existing[customer.TenantId];
@@ -113,13 +116,14 @@ public sealed class AzureRegistryWriter(AzureStorageClients clients)
             if (old.Summary is { } current && SameSummary(current, summary)) continue;
             ReplaceNameRows(names, 'c', old.Summary?.GetString("Name"), customer.Name, Id(customer.TenantId));
             summaries.Upsert(summary);
+            customersWritten++;
         }
 
         await names.FlushAsync(cancellationToken);
         await keys.FlushAsync(cancellationToken);
         await subscriptions.FlushAsync(cancellationToken);
         await summaries.FlushAsync(cancellationToken);
-        return (counts, movedFrom);
+        return new CustomerWriteResult(counts, customersWritten, movedFrom);
     }
 
     /// <summary>Removes a customer that no longer has subscriptions from name search (its partition keeps the change log).</summary>
