@@ -53,7 +53,7 @@ public sealed class AzureStorageClients
     /// <summary>Creates every table that does not exist yet; safe on every start and from several instances at once.</summary>
     public async Task CreateTablesAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var name in AzureTableNames.All) await Tables.CreateTableIfNotExistsAsync(Prefix + name, cancellationToken);
+        await Task.WhenAll(AzureTableNames.All.Select(name => Tables.CreateTableIfNotExistsAsync(Prefix + name, cancellationToken)));
     }
 
     private static TokenCredential CreateCredential(AzureStorageOptions options)
