@@ -5,7 +5,7 @@ using PorBot.Tests.Lookups;
 
 namespace PorBot.Tests.Conflicts;
 
-/// <summary>The sample registry as the claim tests use it (src/PorBot/Storage/SampleRegistry.cs).</summary>
+/// <summary>The sample registry as the claim tests use it (src/PorBot/Storage/Sqlite/SampleData.cs).</summary>
 internal static class Claims
 {
     public const string Contoso = "4412345";
