@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every PorBot test on a fresh machine: installs what the tests need (npm packages for the card
-# validator and the Agents Playground, Debian Chromium), builds in Release with warnings as errors,
+# validator, Azurite and the Agents Playground, Debian Chromium), builds in Release with warnings as errors,
 # runs the .NET suites, then the end-to-end chat in the Agents Playground under headless Chromium.
 # Ends with one line: "N passed, N failed[, N skipped]". Exit code is non-zero if anything failed.
 #

@@ -10,6 +10,7 @@ using PorBot.Storage;
 using PorBot.Welcome;
 
 if (args is ["import", ..]) return await ImportCommand.RunAsync(args[1..]);
+if (args is ["migrate-to-azure", ..]) return await MigrateToAzureCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 

@@ -101,23 +101,6 @@ public static class ImportCommand
         return 0;
     }
 
-    // The web app's configuration sources (appsettings, appsettings.{environment}, environment variables,
-    // command line) and content root (the working directory), so both use one database file. No host is
-    // built: WebApplicationFactory in tests watches for hosts being built in the process.
-    private static SqliteDatabase OpenDatabase(List<string> configurationArgs, string? databasePath)
-    {
-        var contentRoot = Directory.GetCurrentDirectory();
-        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? "Production";
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(contentRoot)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddJsonFile($"appsettings.{environment}.json", optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine(configurationArgs.ToArray())
-            .Build();
-        var connectionString = databasePath is not null ? $"Data Source={databasePath}"
-            : configuration.GetConnectionString("PorBot") is { Length: > 0 } configured ? configured
-            : StorageOptions.DefaultConnectionString;
-        return new SqliteDatabase(connectionString, contentRoot);
-    }
+    private static SqliteDatabase OpenDatabase(List<string> configurationArgs, string? databasePath) =>
+        CliConfiguration.SqliteDatabase(CliConfiguration.Build(configurationArgs), databasePath);
 }

@@ -1,36 +1,72 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using PorBot.Integrations.Registry;
 using Microsoft.Extensions.Options;
+using PorBot.Conversations;
+using PorBot.Integrations.Registry;
+using PorBot.Lookups;
+using PorBot.Storage.AzureStorage;
 using PorBot.Storage.Sqlite;
 
 namespace PorBot.Storage;
 
 public static class StorageExtensions
 {
-    /// <summary>The embedded SQLite database (default <c>data/porbot.db</c>) and the stores built on it.</summary>
+    /// <summary>
+    /// The stores chosen by <c>Storage:Provider</c> (conversation references, dialog state, the POR
+    /// registry unless <c>Registry:Provider=Remote</c>). The SQLite file is opened with either provider:
+    /// claims, conflicts and the alert outbox still live only there (Azure adapters: issue 7, part 2).
+    /// </summary>
     public static IHostApplicationBuilder AddPorBotStorage(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection(StorageOptions.SectionName))
-            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<StorageOptions>()
+            .Bind(builder.Configuration.GetSection(StorageOptions.SectionName))
+            .Configure(o => o.Azure.ConnectionString = builder.Configuration.GetConnectionString(AzureStorageOptions.ConnectionStringName))
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
+        builder.Services.TryAddSingleton(TimeProvider.System);
 
+        builder.AddSqliteDatabase();
+        // Alert channel designations live with the claims and the outbox in SQLite until issue 7's part 2.
+        builder.Services.AddSingleton<IAlertChannelStore, SqliteAlertChannelStore>();
+        if (StorageOptions.IsAzureStorageConfigured(builder.Configuration)) builder.Services.AddAzureStorageStores();
+        else builder.Services.AddSqliteStores();
+
+        builder.Services.AddRegistry(builder.Configuration);
+        return builder;
+    }
+
+    /// <summary>Creates or upgrades every store, and seeds sample data on first run. Runs before the app listens.</summary>
+    public static async Task InitializeStorageAsync(this WebApplication app)
+    {
+        // Resolving the options validates them, so a bad configuration fails here with its message, not on a table call.
+        _ = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        foreach (var initializer in app.Services.GetServices<IStorageInitializer>()) await initializer.InitializeAsync(app.Lifetime.ApplicationStopping);
+    }
+
+    private static void AddSqliteDatabase(this IHostApplicationBuilder builder)
+    {
         var connectionString = builder.Configuration.GetConnectionString("PorBot") is { Length: > 0 } configured
             ? configured
             : StorageOptions.DefaultConnectionString;
         builder.Services.AddSingleton(new SqliteDatabase(connectionString, builder.Environment.ContentRootPath));
         builder.Services.AddSingleton<SqliteMigrator>();
         builder.Services.AddSingleton<SampleData>();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddRegistry(builder.Configuration);
-        return builder;
+        builder.Services.AddSingleton<IStorageInitializer, SqliteStorageInitializer>();
     }
 
-    /// <summary>Creates or upgrades the database, and seeds sample data on first run. Runs before the app listens.</summary>
-    public static async Task InitializeStorageAsync(this WebApplication app)
+    private static void AddSqliteStores(this IServiceCollection services)
     {
-        await app.Services.GetRequiredService<SqliteMigrator>().MigrateAsync();
-        if (app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.SeedSampleData)
-        {
-            await app.Services.GetRequiredService<SampleData>().SeedIfEmptyAsync();
-        }
+        services.AddSingleton<IConversationReferenceStore, SqliteConversationReferenceStore>();
+        services.AddSingleton<IDialogStateStore, SqliteDialogStateStore>();
+        services.AddSingleton<IPorRegistry, SqlitePorRegistry>();
+    }
+
+    private static void AddAzureStorageStores(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => new AzureStorageClients(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Azure));
+        services.AddSingleton<AzureRegistryWriter>();
+        services.AddSingleton<IStorageInitializer, AzureStorageInitializer>();
+        services.AddSingleton<IConversationReferenceStore, AzureConversationReferenceStore>();
+        services.AddSingleton<IDialogStateStore, AzureDialogStateStore>();
+        services.AddSingleton<IPorRegistry, AzureTablePorRegistry>();
     }
 }

@@ -70,7 +70,7 @@ public sealed class RegistryOptionsTests
             ["Registry:Provider"] = "Postgres",
         });
 
-        Assert.Equal("Registry:Provider must be 'Sqlite' or 'Remote' (was 'Postgres').", Assert.Single(failures));
+        Assert.Equal("Registry:Provider must be 'Storage' (the registry in Storage:Provider's store; 'Sqlite' is its older name) or 'Remote' (was 'Postgres').", Assert.Single(failures));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using PorBot.Protocol.Activities;
 
 namespace PorBot.Tests.Lookups;
 
-/// <summary>The sample data (src/PorBot/Storage/Sqlite/SampleData.cs) as the lookup tests use it.</summary>
+/// <summary>The sample data (src/PorBot/Storage/SampleRegistry.cs) as the lookup tests use it.</summary>
 internal static class Sample
 {
     // Partner tenants: the user's tenant decides who they are.

@@ -4,17 +4,18 @@ using Microsoft.Extensions.Options;
 namespace PorBot.Integrations.Registry;
 
 /// <summary>
-/// Section <c>Registry</c>: which POR registry the bot reads (<c>Sqlite</c>, the embedded default, or
-/// <c>Remote</c>, an external registry service, see docs/registry-api.md) and how the remote one is
-/// called and cached.
+/// Section <c>Registry</c>: which POR registry the bot reads (<c>Storage</c>, the default: the registry kept
+/// by the storage provider, SQLite or Azure Tables; <c>Sqlite</c> is its older name; or <c>Remote</c>, an
+/// external registry service, see docs/registry-api.md) and how the remote one is called and cached.
 /// </summary>
 public sealed class RegistryOptions
 {
     public const string SectionName = "Registry";
+    public const string StorageProvider = "Storage";
     public const string SqliteProvider = "Sqlite";
     public const string RemoteProvider = "Remote";
 
-    public string Provider { get; set; } = SqliteProvider;
+    public string Provider { get; set; } = StorageProvider;
 
     /// <summary>The registry service's root, e.g. <c>https://registry.contoso.com/api/v1/</c>.</summary>
     public string? BaseUrl { get; set; }
@@ -59,9 +60,10 @@ public sealed class RegistryOptionsValidator : IValidateOptions<RegistryOptions>
     public ValidateOptionsResult Validate(string? name, RegistryOptions o)
     {
         var problems = new List<string>();
-        var isSqlite = string.Equals(o.Provider, RegistryOptions.SqliteProvider, StringComparison.OrdinalIgnoreCase);
-        if (!isSqlite && !o.IsRemote)
-            problems.Add($"Registry:Provider must be 'Sqlite' or 'Remote' (was '{o.Provider}').");
+        var isStorage = string.Equals(o.Provider, RegistryOptions.StorageProvider, StringComparison.OrdinalIgnoreCase) ||
+            string.Equals(o.Provider, RegistryOptions.SqliteProvider, StringComparison.OrdinalIgnoreCase);
+        if (!isStorage && !o.IsRemote)
+            problems.Add($"Registry:Provider must be 'Storage' (the registry in Storage:Provider's store; 'Sqlite' is its older name) or 'Remote' (was '{o.Provider}').");
 
         if (o.IsRemote)
         {

@@ -9,10 +9,10 @@ namespace PorBot.Integrations.Registry;
 public static class RegistryServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IPorRegistry"/> as chosen by <c>Registry:Provider</c>: the embedded
-    /// <see cref="SqlitePorRegistry"/> (default; needs the SQLite storage registered) or
-    /// <see cref="RemoteRegistryClient"/> behind <see cref="CachingPorRegistry"/>. Options are
-    /// validated at start-up.
+    /// Registers <see cref="IPorRegistry"/> as chosen by <c>Registry:Provider</c>: the registry kept by
+    /// the storage provider (default: whatever <c>AddPorBotStorage</c> registered, else the embedded
+    /// <see cref="SqlitePorRegistry"/>) or <see cref="RemoteRegistryClient"/> behind <see cref="CachingPorRegistry"/>.
+    /// Options are validated at start-up.
     /// </summary>
     public static IServiceCollection AddRegistry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -22,10 +22,10 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         // The provider cannot change while running, so it is read once here; a bad value still gets
-        // the SQLite registration and then fails start-up validation with a clear message.
+        // the storage's registration and then fails start-up validation with a clear message.
         if (!string.Equals(section[nameof(RegistryOptions.Provider)], RegistryOptions.RemoteProvider, StringComparison.OrdinalIgnoreCase))
         {
-            services.AddSingleton<IPorRegistry, SqlitePorRegistry>();
+            services.TryAddSingleton<IPorRegistry, SqlitePorRegistry>();
             return services;
         }
 
@@ -43,6 +43,7 @@ public static class RegistryServiceCollectionExtensions
             .Configure((resilience, sp) => ConfigureResilience(resilience, sp.GetRequiredService<IOptions<RegistryOptions>>().Value));
 
         services.AddSingleton<RemoteRegistryClient>();
+        services.RemoveAll<IPorRegistry>();
         services.AddSingleton<IPorRegistry>(sp =>
         {
             var remote = sp.GetRequiredService<RemoteRegistryClient>();

@@ -1,8 +1,13 @@
 using PorBot.Lookups;
 
-namespace PorBot.Tests.Registry;
+namespace PorBot.Tests.Storage.Contracts;
 
-public sealed class SqlitePorRegistryTests : IAsyncLifetime
+/// <summary>
+/// What every embedded <see cref="IPorRegistry"/> adapter does: exact lookups, ranked name search (exact &gt;
+/// prefix &gt; word &gt; substring &gt; typo, case and accents folded), and POR changes. The data is loaded
+/// the way that store is loaded in production (SQLite: the import CLI; Azure: import, then migrate-to-azure).
+/// </summary>
+public abstract class PorRegistryContract : IAsyncLifetime
 {
     private const string ContosoTenant = "c0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a21";
     private const string ContosoSubscriptionAzure = "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c11";
@@ -31,24 +36,40 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
         00000000-0000-4000-8000-000000000010,Fabrikam Residences,00000000-0000-4000-8000-0000000000ba,fabrikamresidences.com,CSP,Azure,5523456,2021-09-09
         """;
 
-    private RegistryTestDatabase _db = null!;
     private DateTimeOffset _importedAfter;
     private DateTimeOffset _importedBefore;
 
+    /// <summary>What <see cref="Provenance.Source"/> says for this adapter.</summary>
+    protected abstract string SourceName { get; }
+
+    /// <summary>A registry over this test's store; every call gives another instance over the same data.</summary>
+    protected abstract IPorRegistry Registry(TimeProvider? time = null);
+
+    /// <summary>Loads partners.csv / subscriptions.csv files (import CLI format) into the store, adding to what is there.</summary>
+    protected abstract Task ImportAsync(params (string Name, string Csv)[] files);
+
+    /// <summary>Everything the store holds, in a stable order: equal snapshots mean nothing changed.</summary>
+    protected abstract Task<string> SnapshotAsync();
+
+    /// <summary>The POR change log of one subscription, oldest first, as "old→new effective reason" (NULL for none).</summary>
+    protected abstract Task<IReadOnlyList<string>> PorChangeLogAsync(Guid subscriptionId);
+
+    protected abstract Task CreateStoreAsync();
+
+    public abstract Task DisposeAsync();
+
     public async Task InitializeAsync()
     {
-        _db = await RegistryTestDatabase.CreateAsync();
+        await CreateStoreAsync();
         _importedAfter = DateTimeOffset.UtcNow.AddSeconds(-1);
-        await _db.ImportOkAsync(_db.WriteFile("partners.csv", Partners), _db.WriteFile("subscriptions.csv", Subscriptions));
+        await ImportAsync(("partners.csv", Partners), ("subscriptions.csv", Subscriptions));
         _importedBefore = DateTimeOffset.UtcNow.AddSeconds(1);
     }
-
-    public async Task DisposeAsync() => await _db.DisposeAsync();
 
     [Fact]
     public async Task GetSubscription_KnownId_ReturnsRecordWithPartnerNameAndProvenance()
     {
-        var record = await _db.Registry().GetSubscriptionAsync(Guid.Parse(ContosoSubscriptionAzure), default);
+        var record = await Registry().GetSubscriptionAsync(Guid.Parse(ContosoSubscriptionAzure), default);
 
         Assert.NotNull(record);
         Assert.Equal("Contoso", record.CustomerName);
@@ -59,18 +80,18 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
         Assert.Equal("4412345", record.PorPartnerId);
         Assert.Equal("Contoso Cloud Partners", record.PorPartnerName);
         Assert.Equal(new DateOnly(2025, 3, 14), record.PorSince);
-        Assert.Equal(SqlitePorRegistry.SourceName, record.Provenance.Source);
+        Assert.Equal(SourceName, record.Provenance.Source);
         Assert.InRange(record.Provenance.UpdatedAt, _importedAfter, _importedBefore);
     }
 
     [Fact]
     public async Task GetSubscription_UnknownId_ReturnsNull() =>
-        Assert.Null(await _db.Registry().GetSubscriptionAsync(Guid.NewGuid(), default));
+        Assert.Null(await Registry().GetSubscriptionAsync(Guid.NewGuid(), default));
 
     [Fact]
     public async Task GetSubscriptionsByTenant_ReturnsEverySubscriptionOfTheCustomer_WithAndWithoutPor()
     {
-        var records = await _db.Registry().GetSubscriptionsByTenantAsync(Guid.Parse(ContosoTenant), default);
+        var records = await Registry().GetSubscriptionsByTenantAsync(Guid.Parse(ContosoTenant), default);
 
         Assert.Equal([Guid.Parse(ContosoSubscriptionAzure), Guid.Parse(ContosoSubscriptionOffice)], records.Select(r => r.SubscriptionId));
         var noPor = records.Single(r => r.Product == Product.Office365);
@@ -85,7 +106,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [InlineData(" Contoso.Com. ")]
     public async Task GetSubscriptionsByDomain_IgnoresCaseSpacesAndTrailingDot(string domain)
     {
-        var records = await _db.Registry().GetSubscriptionsByDomainAsync(domain, default);
+        var records = await Registry().GetSubscriptionsByDomainAsync(domain, default);
 
         Assert.Equal(2, records.Count);
         Assert.All(records, r => Assert.Equal("Contoso", r.CustomerName));
@@ -93,25 +114,25 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
 
     [Fact]
     public async Task GetSubscriptionsByDomain_UnknownDomain_ReturnsEmpty() =>
-        Assert.Empty(await _db.Registry().GetSubscriptionsByDomainAsync("contoso.org", default));
+        Assert.Empty(await Registry().GetSubscriptionsByDomainAsync("contoso.org", default));
 
     [Fact]
     public async Task GetPartner_ById_ReturnsNameCountryAndAllTenants()
     {
-        var partner = await _db.Registry().GetPartnerAsync(" 4412345 ", default);
+        var partner = await Registry().GetPartnerAsync(" 4412345 ", default);
 
         Assert.NotNull(partner);
         Assert.Equal("Contoso Cloud Partners", partner.Name);
         Assert.Equal("AU", partner.Country);
         Assert.Equal([Guid.Parse(ContosoPartnerTenant), Guid.Parse("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e99")], partner.TenantIds);
-        Assert.Equal(SqlitePorRegistry.SourceName, partner.Provenance.Source);
-        Assert.Null(await _db.Registry().GetPartnerAsync("9999999", default));
+        Assert.Equal(SourceName, partner.Provenance.Source);
+        Assert.Null(await Registry().GetPartnerAsync("9999999", default));
     }
 
     [Fact]
     public async Task GetPartnerByTenant_MapsAnyOfThePartnersTenants_UnknownTenantIsNull()
     {
-        var registry = _db.Registry();
+        var registry = Registry();
 
         Assert.Equal("4412345", (await registry.GetPartnerByTenantAsync(Guid.Parse("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e99"), default))?.PartnerId);
         Assert.Equal("5523456", (await registry.GetPartnerByTenantAsync(Guid.Parse("2a1b2c3d-8e9f-4a0b-8c1d-2e3f4a5b6c02"), default))?.PartnerId);
@@ -121,7 +142,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [Fact]
     public async Task SearchCustomers_RanksExactThenPrefixThenWordThenSubstring()
     {
-        var matches = await _db.Registry().SearchCustomersAsync("contoso", 10, default);
+        var matches = await Registry().SearchCustomersAsync("contoso", 10, default);
 
         Assert.Equal(
             ["Contoso", "Contoso Ltd", "Contoso Pharmaceuticals International", "Northwind Contoso Traders", "Supercontoso Holdings"],
@@ -136,7 +157,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [Fact]
     public async Task SearchCustomers_HalfTypedName_PrefixMatchesComeFirstShortestFirst()
     {
-        var matches = await _db.Registry().SearchCustomersAsync("CONTO", 10, default);
+        var matches = await Registry().SearchCustomersAsync("CONTO", 10, default);
 
         Assert.Equal(["Contoso", "Contoso Ltd", "Contoso Pharmaceuticals International", "Northwind Contoso Traders", "Supercontoso Holdings"],
             matches.Select(m => m.CustomerName));
@@ -144,7 +165,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
 
     [Fact]
     public async Task SearchCustomers_LimitCutsTheRankedList() =>
-        Assert.Equal(["Contoso", "Contoso Ltd"], (await _db.Registry().SearchCustomersAsync("contoso", 2, default)).Select(m => m.CustomerName));
+        Assert.Equal(["Contoso", "Contoso Ltd"], (await Registry().SearchCustomersAsync("contoso", 2, default)).Select(m => m.CustomerName));
 
     [Theory]
     [InlineData("importers", "Wide World Importers")]
@@ -153,7 +174,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [InlineData("pharma", "Contoso Pharmaceuticals International")]
     public async Task SearchCustomers_WordsAnywhereInAnyOrder_Match(string query, string expected)
     {
-        var matches = await _db.Registry().SearchCustomersAsync(query, 10, default);
+        var matches = await Registry().SearchCustomersAsync(query, 10, default);
 
         Assert.Equal(expected, matches[0].CustomerName);
     }
@@ -165,7 +186,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [InlineData("Pharmacueticals", "Contoso Pharmaceuticals International")]
     public async Task SearchCustomers_TypoInALongerName_StillFindsIt_BelowRealMatches(string query, string expected)
     {
-        var matches = await _db.Registry().SearchCustomersAsync(query, 10, default);
+        var matches = await Registry().SearchCustomersAsync(query, 10, default);
 
         var match = Assert.Single(matches);
         Assert.Equal(expected, match.CustomerName);
@@ -175,7 +196,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [Fact]
     public async Task SearchCustomers_SubstringInsideAWord_Matches()
     {
-        var matches = await _db.Registry().SearchCustomersAsync("ventur", 10, default);
+        var matches = await Registry().SearchCustomersAsync("ventur", 10, default);
 
         Assert.Equal("Adventure Works Cycles", Assert.Single(matches).CustomerName);
     }
@@ -185,7 +206,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [InlineData("MÜLLER ärzte")]
     [InlineData("Muller Arzte GmbH")]
     public async Task SearchCustomers_IgnoresCaseAndAccents(string query) =>
-        Assert.Equal("Müller Ärzte GmbH", (await _db.Registry().SearchCustomersAsync(query, 10, default))[0].CustomerName);
+        Assert.Equal("Müller Ärzte GmbH", (await Registry().SearchCustomersAsync(query, 10, default))[0].CustomerName);
 
     [Theory]
     [InlineData("Smith, Jones & Co")]
@@ -199,7 +220,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [InlineData("^smith")]
     public async Task SearchCustomers_FtsSyntaxInTheQuery_IsTakenLiterally(string query)
     {
-        var matches = await _db.Registry().SearchCustomersAsync(query, 10, default);
+        var matches = await Registry().SearchCustomersAsync(query, 10, default);
 
         Assert.Equal("Smith, Jones & Co", matches[0].CustomerName);
     }
@@ -214,7 +235,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     public async Task SearchCustomers_FtsOperators_AreWordsNotSyntax(string query)
     {
         // "or", "near", "not" and "name" are searched as words; none of these names has them, so nothing matches, and nothing throws.
-        var matches = await _db.Registry().SearchCustomersAsync(query, 10, default);
+        var matches = await Registry().SearchCustomersAsync(query, 10, default);
 
         Assert.DoesNotContain(matches, m => m.CustomerName == "Contoso");
     }
@@ -222,7 +243,7 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [Fact]
     public async Task SearchCustomers_ExactNameWithPunctuation_RanksAsExact()
     {
-        var match = (await _db.Registry().SearchCustomersAsync("smith jones co", 10, default))[0];
+        var match = (await Registry().SearchCustomersAsync("smith jones co", 10, default))[0];
 
         Assert.Equal("Smith, Jones & Co", match.CustomerName);
         Assert.True(match.Score >= 4);
@@ -235,12 +256,12 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [InlineData("   ")]
     [InlineData("\" OR \"")]
     public async Task SearchCustomers_NothingMatchesOrNothingToSearch_ReturnsEmpty(string query) =>
-        Assert.Empty(await _db.Registry().SearchCustomersAsync(query, 10, default));
+        Assert.Empty(await Registry().SearchCustomersAsync(query, 10, default));
 
     [Fact]
     public async Task SearchCustomers_OneLetter_ListsNamesStartingWithIt()
     {
-        var matches = await _db.Registry().SearchCustomersAsync("w", 10, default);
+        var matches = await Registry().SearchCustomersAsync("w", 10, default);
 
         Assert.Equal("Wide World Importers", matches[0].CustomerName);
     }
@@ -252,21 +273,21 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [InlineData("solutions", "6634567")]
     public async Task SearchPartners_PrefixWordAndTypo_FindThePartner(string query, string expectedId)
     {
-        var partners = await _db.Registry().SearchPartnersAsync(query, 10, default);
+        var partners = await Registry().SearchPartnersAsync(query, 10, default);
 
         Assert.Equal(expectedId, partners[0].PartnerId);
-        Assert.Equal(SqlitePorRegistry.SourceName, partners[0].Provenance.Source);
+        Assert.Equal(SourceName, partners[0].Provenance.Source);
     }
 
     [Fact]
     public async Task SearchPartners_NoMatch_ReturnsEmpty() =>
-        Assert.Empty(await _db.Registry().SearchPartnersAsync("Litware", 10, default));
+        Assert.Empty(await Registry().SearchPartnersAsync("Litware", 10, default));
 
     [Fact]
     public async Task RecordPorChange_SetsPorAndSince_StampsTimeAndLogsTheChange()
     {
         var time = new FixedTime(new DateTimeOffset(2026, 4, 1, 9, 30, 0, TimeSpan.Zero));
-        var registry = _db.Registry(time);
+        var registry = Registry(time);
         var id = Guid.Parse(ContosoSubscriptionOffice);
 
         await registry.RecordPorChangeAsync(new PorChange(id, "5523456", new DateOnly(2026, 3, 31), "claim approved"), default);
@@ -276,13 +297,13 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
         Assert.Equal("Fabrikam Consulting", record.PorPartnerName);
         Assert.Equal(new DateOnly(2026, 3, 31), record.PorSince);
         Assert.Equal(time.GetUtcNow(), record.Provenance.UpdatedAt);
-        Assert.Contains("|" + id.ToString("D") + "|NULL|5523456|2026-03-31|claim approved|", await _db.DumpAsync(), StringComparison.Ordinal);
+        Assert.Equal(["NULL→5523456 2026-03-31 claim approved"], await PorChangeLogAsync(id));
     }
 
     [Fact]
     public async Task RecordPorChange_NullPartner_ClearsPorAndSince()
     {
-        var registry = _db.Registry();
+        var registry = Registry();
         var id = Guid.Parse(ContosoSubscriptionAzure);
 
         await registry.RecordPorChangeAsync(new PorChange(id, null, new DateOnly(2026, 1, 1), "partner removed"), default);
@@ -295,24 +316,24 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [Fact]
     public async Task RecordPorChange_UnknownSubscriptionOrPartner_ThrowsAndChangesNothing()
     {
-        var registry = _db.Registry();
-        var before = await _db.DumpAsync();
+        var registry = Registry();
+        var before = await SnapshotAsync();
 
         await Assert.ThrowsAsync<KeyNotFoundException>(() => registry.RecordPorChangeAsync(new PorChange(Guid.NewGuid(), "5523456", new DateOnly(2026, 1, 1), "x"), default));
         var error = await Assert.ThrowsAsync<KeyNotFoundException>(() =>
             registry.RecordPorChangeAsync(new PorChange(Guid.Parse(ContosoSubscriptionAzure), "1111111", new DateOnly(2026, 1, 1), "x"), default));
 
         Assert.Contains("1111111", error.Message, StringComparison.Ordinal);
-        Assert.Equal(before, await _db.DumpAsync());
+        Assert.Equal(before, await SnapshotAsync());
     }
 
     [Fact]
     public async Task Search_AfterAnIncrementalImport_FindsNewNames_IncludingByTypo()
     {
-        var registry = _db.Registry();
+        var registry = Registry();
         Assert.Empty(await registry.SearchCustomersAsync("Zanzibra", 10, default)); // loads the typo dictionary
 
-        await _db.ImportOkAsync(_db.WriteFile("more.csv", """
+        await ImportAsync(("more.csv", """
             subscription_id,customer_name,customer_tenant_id,customer_domain,program,product,por_partner_id,por_since
             00000000-0000-4000-8000-000000000099,Zanzibar Logistics,00000000-0000-4000-8000-0000000000c1,zanzibar.example,CSP,Azure,,
             """));
@@ -324,14 +345,33 @@ public sealed class SqlitePorRegistryTests : IAsyncLifetime
     [Fact]
     public async Task Search_AfterACustomerIsRenamedByReimport_FindsOnlyTheNewName()
     {
-        await _db.ImportOkAsync(_db.WriteFile("rename.csv", """
+        await ImportAsync(("rename.csv", """
             subscription_id,customer_name,customer_tenant_id,customer_domain,program,product,por_partner_id,por_since
             00000000-0000-4000-8000-000000000010,Fabrikam Homes,00000000-0000-4000-8000-0000000000ba,fabrikamresidences.com,CSP,Azure,5523456,2021-09-09
             """));
 
-        var registry = _db.Registry();
+        var registry = Registry();
         Assert.Equal("Fabrikam Homes", Assert.Single(await registry.SearchCustomersAsync("fabrikam", 10, default)).CustomerName);
         Assert.Empty(await registry.SearchCustomersAsync("residences", 10, default));
+    }
+
+    [Fact]
+    public async Task RecordPorChange_TwoInstancesAtOnce_BothLand_AndTheLogChainsThem()
+    {
+        var id = Guid.Parse(ContosoSubscriptionOffice);
+
+        await Task.WhenAll(
+            Registry().RecordPorChangeAsync(new PorChange(id, "5523456", new DateOnly(2026, 5, 1), "first"), default),
+            Registry().RecordPorChangeAsync(new PorChange(id, "6634567", new DateOnly(2026, 5, 2), "second"), default));
+
+        var log = await PorChangeLogAsync(id);
+        Assert.Equal(2, log.Count);
+        var firstNew = log[0].Split(' ')[0].Split('→')[1];
+        var secondNew = log[1].Split(' ')[0].Split('→')[1];
+        Assert.StartsWith("NULL→", log[0], StringComparison.Ordinal);
+        Assert.StartsWith(firstNew + "→", log[1], StringComparison.Ordinal);
+        Assert.NotEqual(firstNew, secondNew);
+        Assert.Equal(secondNew, (await Registry().GetSubscriptionAsync(id, default))!.PorPartnerId);
     }
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider

@@ -1,0 +1,102 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using PorBot.Conversations;
+using PorBot.Lookups;
+using PorBot.Storage.Sqlite;
+using PorBot.Tests.Registry;
+using PorBot.Tests.Storage.Contracts;
+
+namespace PorBot.Tests.Storage;
+
+/// <summary>A migrated SQLite file in a temp folder, for the contract tests.</summary>
+public sealed class SqliteTestStorage : IAsyncDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "porbot-tests", Guid.NewGuid().ToString("N"));
+
+    private SqliteTestStorage() => Database = new SqliteDatabase($"Data Source={Path.Combine(_directory, "porbot.db")}");
+
+    public SqliteDatabase Database { get; }
+
+    public Task DesignateForAlertsAsync(string tenantId, string conversationId) =>
+        new SqliteAlertChannelStore(Database).DesignateAsync(
+            new AlertChannel(tenantId, conversationId, "4412345", "groupChat", null, "operator", DateTimeOffset.UtcNow), CancellationToken.None);
+
+    public static async Task<SqliteTestStorage> CreateAsync()
+    {
+        var storage = new SqliteTestStorage();
+        await new SqliteMigrator(storage.Database, NullLogger<SqliteMigrator>.Instance).MigrateAsync();
+        return storage;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
+public sealed class SqliteDialogStateStoreTests : DialogStateStoreContract
+{
+    private SqliteTestStorage _storage = null!;
+
+    protected override IDialogStateStore CreateStore() => new SqliteDialogStateStore(_storage.Database, TimeProvider.System);
+
+    public override async Task InitializeAsync() => _storage = await SqliteTestStorage.CreateAsync();
+
+    public override async Task DisposeAsync() => await _storage.DisposeAsync();
+}
+
+public sealed class SqliteConversationReferenceStoreTests : ConversationReferenceStoreContract
+{
+    private SqliteTestStorage _storage = null!;
+
+    protected override IConversationReferenceStore CreateStore() => new SqliteConversationReferenceStore(_storage.Database, TimeProvider.System);
+
+    protected override Task DesignateForAlertsAsync(string tenantId, string conversationId) =>
+        _storage.DesignateForAlertsAsync(tenantId, conversationId);
+
+    public override async Task InitializeAsync() => _storage = await SqliteTestStorage.CreateAsync();
+
+    public override async Task DisposeAsync() => await _storage.DisposeAsync();
+}
+
+public sealed class SqlitePorRegistryTests : PorRegistryContract
+{
+    private RegistryTestDatabase _db = null!;
+
+    protected override string SourceName => SqlitePorRegistry.SourceName;
+
+    protected override IPorRegistry Registry(TimeProvider? time = null) => _db.Registry(time);
+
+    protected override async Task ImportAsync(params (string Name, string Csv)[] files) =>
+        await _db.ImportOkAsync(files.Select(f => _db.WriteFile(f.Name, f.Csv)).ToArray());
+
+    protected override Task<string> SnapshotAsync() => _db.DumpAsync();
+
+    protected override async Task<IReadOnlyList<string>> PorChangeLogAsync(Guid subscriptionId)
+    {
+        await using var connection = await _db.Database.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT coalesce(old_partner_id, 'NULL') || '→' || coalesce(new_partner_id, 'NULL') || ' ' || effective_from || ' ' || reason
+            FROM por_changes WHERE subscription_id = $id ORDER BY id
+            """;
+        command.Parameters.AddWithValue("$id", subscriptionId.ToString("D"));
+        var log = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) log.Add(reader.GetString(0));
+        return log;
+    }
+
+    protected override async Task CreateStoreAsync() => _db = await RegistryTestDatabase.CreateAsync();
+
+    public override async Task DisposeAsync() => await _db.DisposeAsync();
+}
