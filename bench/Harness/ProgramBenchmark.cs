@@ -26,29 +26,37 @@ internal static class ProgramBenchmark
 
     public static async Task RunAsync(BenchContext context, string name, Section section)
     {
-        var output = Path.Combine(context.RepositoryBench(name), "bin", "Release", "net10.0");
-        var runtimeConfig = Directory.Exists(output) ? Directory.GetFiles(output, "*.runtimeconfig.json").FirstOrDefault() : null;
-        if (runtimeConfig is null) throw new FileNotFoundException($"bench/{name} is not built in Release ({output}): build with `dotnet build bench/Harness -c Release`");
-        var dll = runtimeConfig[..^".runtimeconfig.json".Length] + ".dll";
-
+        var dll = ProgramDll(context.RepositoryBench(name));
         var json = Path.Combine(context.DataDirectory, name.ToLowerInvariant() + ".json");
         File.Delete(json);
         List<string> arguments = [dll, "--json", json];
         if (context.Options.Smoke) arguments.Add("--smoke");
         var log = context.Log(name.ToLowerInvariant());
         var timeout = context.Options.Smoke ? TimeSpan.FromMinutes(3) : TimeSpan.FromMinutes(60);
-        var exit = await ChildProcess.RunAsync(name, "dotnet", arguments, context.Repository,
+        // Run from scratch space: nothing a program writes by accident lands in the repository.
+        var exit = await ChildProcess.RunAsync(name, "dotnet", arguments, context.NewScratchDirectory(name.ToLowerInvariant()),
             new Dictionary<string, string?> { ["PORBOT_BENCH_WORK"] = context.Options.WorkDirectory }, log, timeout);
 
-        if (exit != 0 || !File.Exists(json))
+        if (exit != 0) section.Errors.Add($"`dotnet {Path.GetFileName(dll)} {string.Join(' ', arguments.Skip(1))}` exited with {exit}; log: {log}");
+        if (!File.Exists(json))
         {
-            section.Errors.Add($"`dotnet {Path.GetFileName(dll)} {string.Join(' ', arguments.Skip(1))}` exited with {exit}{(File.Exists(json) ? "" : " without writing its --json file")}; log: {log}");
-            if (!File.Exists(json)) return;
+            section.Errors.Add($"bench/{name} wrote no `--json` file: does it follow the convention of bench/README.md? Its output is in {log}");
+            return;
         }
 
         var document = JsonSerializer.Deserialize<BenchDocument>(await File.ReadAllTextAsync(json), JsonSerializerOptions.Web)
             ?? throw new InvalidDataException($"{json} is empty");
         Render(context, name, section, document);
+    }
+
+    /// <summary>The program's own assembly (its output folder also holds PorBot.dll, which it references).</summary>
+    private static string ProgramDll(string directory)
+    {
+        var project = Directory.GetFiles(directory, "*.csproj").Single();
+        var assemblyName = System.Xml.Linq.XDocument.Load(project).Descendants("AssemblyName").Select(e => e.Value.Trim()).FirstOrDefault(v => v.Length > 0)
+            ?? Path.GetFileNameWithoutExtension(project);
+        var dll = Path.Combine(directory, "bin", "Release", "net10.0", assemblyName + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} is missing: build with `dotnet build bench/Harness -c Release` (bench/run does)");
     }
 
     private static void Render(BenchContext context, string name, Section section, BenchDocument document)

@@ -10,7 +10,10 @@ using System.Text.Json.Serialization;
 //   dotnet PorBot.Bench.Ceiling.dll --urls http://127.0.0.1:3979 --reply reply.json
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Logging.ClearProviders();
+// PorBot's logging levels (src/PorBot/appsettings.json): a real app logs, and the ceiling should not win by not logging.
+builder.Logging.SetMinimumLevel(LogLevel.Information)
+    .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+    .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 var replyFile = builder.Configuration["reply"] ?? throw new InvalidOperationException("--reply FILE (a reply activity PorBot posted) is required");
 var app = builder.Build();
 
