@@ -43,7 +43,7 @@ internal sealed record HarnessOptions
             Smoke = smoke,
             Runs = smoke ? 1 : 5,
             DurationSeconds = smoke ? 2 : 10,
-            WarmupSeconds = smoke ? 1 : 3,
+            WarmupSeconds = smoke ? 1 : 5,
             SoakSeconds = smoke ? 20 : 600,
             Records = smoke ? 10_000 : 1_000_000,
             StartupRuns = smoke ? 2 : 7,
