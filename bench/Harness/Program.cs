@@ -78,6 +78,7 @@ catch (IOException)
 }
 
 Console.WriteLine();
+if (options.Smoke) Console.WriteLine("Smoke run: short and rough, so the targets below are indicative only; a full run (bench/run) decides.");
 foreach (var target in sections.SelectMany(s => s.Targets))
     Console.WriteLine($"{(target.Met ? "met   " : "MISSED")}  {target.Name}: {target.Measured} (target {target.Target})");
 var failed = sections.Where(s => s.Errors.Count > 0).ToList();

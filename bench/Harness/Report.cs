@@ -67,6 +67,14 @@ internal static class Report
             }
         }
 
+        // What was profiled and changed, kept by hand beside the harness so every report carries it.
+        var changes = Path.Combine(context.Repository, "bench", "optimisations.md");
+        if (File.Exists(changes))
+        {
+            md.AppendLine(File.ReadAllText(changes).TrimEnd());
+            md.AppendLine();
+        }
+
         var report = Path.Combine(context.OutDirectory, "report.md");
         File.WriteAllText(report, md.ToString());
         File.WriteAllText(Path.Combine(context.OutDirectory, "results.json"), JsonSerializer.Serialize(new

@@ -80,7 +80,7 @@ internal static class SoakBenchmark
             ["latency p50 / p99", BenchContext.Invariant($"{wrk.P50Us / 1000.0:N1} / {wrk.P99Us / 1000.0:N1} ms")],
             ["errors (wrk, turns without reply, apologies)", BenchContext.Invariant($"{wrk.Errors}, {Math.Max(0, wrk.Requests - replies.Messages)}, {replies.Apologies}")],
             ["typing indicators sent", replies.Typing.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)],
-            ["CPU", BenchContext.Invariant($"{cpu:N1} s ({cpu / seconds:P0} of one core; {cpu / Math.Max(1, wrk.Requests) * 1000:N3} s per 1,000 turns)")],
+            ["CPU", BenchContext.Invariant($"{cpu:N1} s ({cpu / seconds * 100:N0}% of one core; {cpu / Math.Max(1, wrk.Requests) * 1000:N3} s per 1,000 turns)")],
             [BenchContext.Invariant($"RSS at {baselineAt:N0} s (mean of {window:N0} s)"), BenchContext.Invariant($"{baseline:N1} MiB")],
             [BenchContext.Invariant($"RSS at the end (mean of the last {window:N0} s)"), BenchContext.Invariant($"{end:N1} MiB")],
             ["RSS growth", BenchContext.Invariant($"{growth * 100:N1}%")],

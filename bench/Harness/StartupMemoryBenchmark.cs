@@ -70,7 +70,7 @@ internal static class StartupMemoryBenchmark
         section.Table(["start", "seconds to /healthz 200"], startupRows.Select(r => (IReadOnlyList<string>)[r.Label, r.Seconds.Format("N2")]), "lr");
 
         var throughputPeak = context.Shared.TryGetValue("throughput.porbot.peakRssMiB", out var peak) ? peak : double.NaN;
-        section.Line($"Peak RSS is VmHWM from /proc/<pid>/status at the end of the load. The large-registry load is wrk at concurrency 32 for {options.DurationSeconds} s with a mix of {textCount} lookups drawn from the registry (by domain, customer name, subscription id, partner id and partner name) from a user of a partner: {wrk.RequestsPerSecond:N0} turns/s, p50 {wrk.P50Us / 1000.0:N1} ms, p99 {wrk.P99Us / 1000.0:N1} ms.");
+        section.Line($"Peak RSS is VmHWM from /proc/<pid>/status at the end of the load. The large-registry load is wrk at concurrency 32 for {options.DurationSeconds} s with a mix of {textCount} lookups drawn from the registry (by domain, customer name, subscription id, partner id and partner name) from a user of a partner, started cold (no warm-up: this load is for memory, not speed): {wrk.RequestsPerSecond:N0} turns/s, p50 {wrk.P50Us / 1000.0:N1} ms, p99 {wrk.P99Us / 1000.0:N1} ms.");
         section.Line();
         section.Table(["PorBot process", "peak RSS MiB"],
         [
