@@ -1,15 +1,19 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using PorBot.Bench;
 using PorBot.Guidance;
 using PorBot.Welcome;
 
 // Answer latency of POR guidance over the labelled question set: the matcher alone, and the matcher plus
 // building and serialising the reply card (what a turn does before it calls the connector).
-// Usage: dotnet run -c Release --project bench/Guidance [-- --runs 7 --rounds 20]
+// Usage: dotnet run -c Release --project bench/Guidance [-- --runs 7 --rounds 20] [--json FILE] [--smoke]
+// --json writes the results for the harness (bench/README.md); --smoke is a quick run (2 runs × 2 rounds).
 
-var runs = IntArg("--runs", 7);
-var rounds = IntArg("--rounds", 20);
+var smoke = args.Contains("--smoke");
+var runs = IntArg("--runs", smoke ? 2 : 7);
+var rounds = IntArg("--rounds", smoke ? 2 : 20);
+var jsonPath = BenchResults.JsonPath(args);
 
 #if DEBUG
 Console.WriteLine("warning: Debug build; run with -c Release for meaningful figures.");
@@ -58,7 +62,39 @@ Console.WriteLine("| path                   | median µs (min–max over runs) |
 Console.WriteLine("|------------------------|-------------------------------|----------------------------|");
 Row("matcher only", matcherRuns);
 Row("matcher + card (JSON)", fullRuns);
+
+if (jsonPath is not null)
+{
+    var results = new BenchResults
+    {
+        Title = "Guidance answer latency",
+        Summary = string.Create(CultureInfo.InvariantCulture,
+            $"The question matcher over the {questions.Count} labelled questions of `tests/PorBot.Tests/Guidance/questions.json`, {rounds} rounds per run, {runs} runs after a warm-up: the matcher alone, and the matcher plus building and serialising the reply card (everything a turn does before it calls the connector). Top-1 accuracy {(double)correct / questions.Count:P1} ({correct}/{questions.Count}). Each cell: the median over runs of that run's figure (min–max)."),
+    };
+    results.Tables.Add(new BenchTable(null, ["path", "median µs", "p99 µs"],
+        [["matcher only", Cell(matcherRuns.Select(r => r.Median)), Cell(matcherRuns.Select(r => r.P99))],
+         ["matcher + card (JSON)", Cell(fullRuns.Select(r => r.Median)), Cell(fullRuns.Select(r => r.P99))]], "lrr"));
+    results.Charts.Add(new BenchChart("Guidance answer latency (median over runs, min–max)", "microseconds", ["median", "p99"],
+        [Group("matcher only", matcherRuns), Group("matcher + card (JSON)", fullRuns)]));
+    results.Write(jsonPath);
+}
+
 return 0;
+
+static double[] Sorted(IEnumerable<double> xs) => xs.Order().ToArray();
+
+static string Cell(IEnumerable<double> xs)
+{
+    var sorted = Sorted(xs);
+    return string.Create(CultureInfo.InvariantCulture, $"{sorted[sorted.Length / 2]:F1} ({sorted[0]:F1}–{sorted[^1]:F1})");
+}
+
+static BenchChartGroup Group(string label, List<(double Median, double P99)> results)
+{
+    var medians = Sorted(results.Select(r => r.Median));
+    var p99s = Sorted(results.Select(r => r.P99));
+    return new BenchChartGroup(label, [medians[medians.Length / 2], p99s[p99s.Length / 2]], [medians[0], p99s[0]], [medians[^1], p99s[^1]]);
+}
 
 (double Median, double P99) Measure(Action<string> answer)
 {

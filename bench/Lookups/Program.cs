@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using PorBot.Bench;
 using PorBot.Cli;
 using PorBot.Lookups;
 using PorBot.Storage.Sqlite;
@@ -11,18 +12,26 @@ using PorBot.Storage.Sqlite;
 // own code, then time every lookup kind through IPorRegistry (server side: open a pooled connection,
 // query, map records). Prints markdown tables.
 //
-//   dotnet run -c Release --project bench/Lookups -- [--sizes 10000,100000,1000000] [--queries 1000] [--runs 3] [--work DIR] [--reuse]
+//   dotnet run -c Release --project bench/Lookups -- [--sizes 10000,100000,1000000] [--queries 1000] [--runs 3] [--work DIR] [--reuse] [--json FILE] [--smoke]
 // --reuse measures lookups on databases left by an earlier run instead of generating and importing again.
+// --json writes the results for the harness (bench/README.md); --smoke is a quick run (10k, 100 queries, 1 run).
 
-var sizes = new List<int> { 10_000, 100_000, 1_000_000 };
-var queries = 1000;
-var runs = 3;
-var work = Path.Combine(Path.GetTempPath(), "porbot-bench-lookups");
+var smoke = args.Contains("--smoke");
+var sizes = smoke ? [10_000] : new List<int> { 10_000, 100_000, 1_000_000 };
+var queries = smoke ? 100 : 1000;
+var runs = smoke ? 1 : 3;
+var work = Environment.GetEnvironmentVariable("PORBOT_BENCH_WORK") is { Length: > 0 } benchWork
+    ? Path.Combine(benchWork, "lookups")
+    : Path.Combine(Path.GetTempPath(), "porbot-bench-lookups");
 var reuse = false;
+string? jsonPath = null;
+const double P99TargetMs = 20;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
+        case "--smoke": break;
+        case "--json": jsonPath = args[++i]; break;
         case "--sizes": sizes = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList(); break;
         case "--queries": queries = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -34,6 +43,10 @@ for (var i = 0; i < args.Length; i++)
 
 var imports = new StringBuilder("| subscriptions | customers | partners | import s | rows/s | DB size MiB |\n|---:|---:|---:|---:|---:|---:|\n");
 var lookups = new StringBuilder("| subscriptions | lookup | median ms (min–max) | p99 ms (min–max) | found |\n|---:|---|---:|---:|---:|\n");
+var results = new BenchResults { Title = "Lookup and search scaling" };
+var importRows = new List<IReadOnlyList<string>>();
+var lookupRows = new List<IReadOnlyList<string>>();
+var p99BySize = new Dictionary<int, Dictionary<string, (double Median, double Min, double Max)>>();
 foreach (var size in sizes)
 {
     var directory = Path.Combine(work, size.ToString(CultureInfo.InvariantCulture));
@@ -58,6 +71,8 @@ foreach (var size in sizes)
 
     var sample = await Sample.LoadAsync(database, queries, new Random(7));
     imports.Append(CultureInfo.InvariantCulture, $"| {size:N0} | {sample.CustomerCount:N0} | {partnerCount} | {importFigures} | {dbBytes / 1048576.0:N1} |\n");
+    importRows.Add([.. string.Create(CultureInfo.InvariantCulture, $"{size:N0}|{sample.CustomerCount:N0}|{partnerCount}|{importFigures.Replace(" ", "", StringComparison.Ordinal)}|{dbBytes / 1048576.0:N1}").Split('|')]);
+    p99BySize[size] = [];
 
     // Measure lookups, not the collection of the import's garbage.
     GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -103,6 +118,13 @@ foreach (var size in sizes)
         p99s.Sort();
         lookups.Append(CultureInfo.InvariantCulture,
             $"| {size:N0} | {name} | {medians[medians.Count / 2]:N3} ({medians[0]:N3}–{medians[^1]:N3}) | {p99s[p99s.Count / 2]:N3} ({p99s[0]:N3}–{p99s[^1]:N3}) | {found * 100.0 / inputs.Count:N0}% |\n");
+        lookupRows.Add([
+            size.ToString("N0", CultureInfo.InvariantCulture), name,
+            string.Create(CultureInfo.InvariantCulture, $"{medians[medians.Count / 2]:N3} ({medians[0]:N3}–{medians[^1]:N3})"),
+            string.Create(CultureInfo.InvariantCulture, $"{p99s[p99s.Count / 2]:N3} ({p99s[0]:N3}–{p99s[^1]:N3})"),
+            string.Create(CultureInfo.InvariantCulture, $"{found * 100.0 / inputs.Count:N0}%")]);
+        p99BySize[size][name] = (p99s[p99s.Count / 2], p99s[0], p99s[^1]);
+        if (found == 0) results.Errors.Add($"{size:N0} subscriptions, {name}: no query found its target");
         Console.Error.WriteLine($"   {name}: done (load average {LoadAverage()})");
     }
 
@@ -113,6 +135,26 @@ Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Environment.OS
 Console.WriteLine();
 Console.WriteLine(imports);
 Console.WriteLine(lookups);
+
+if (jsonPath is not null)
+{
+    results.Summary = string.Create(CultureInfo.InvariantCulture,
+        $"Synthetic registries generated and imported with the import CLI's own code (`SyntheticRegistry`, `RegistryImporter`) into fresh SQLite files, then every lookup timed through `IPorRegistry` on the server side (pooled connection, query, mapping): {queries} queries per lookup kind drawn from the imported data, {runs} runs; median of the run medians / run p99s (min–max over runs). Load average at the end {LoadAverage()}.");
+    results.Tables.Add(new BenchTable("Import", ["subscriptions", "customers", "partners", "import s", "rows/s", "DB size MiB"], importRows));
+    results.Tables.Add(new BenchTable("Lookups", ["subscriptions", "lookup", "median ms (min–max)", "p99 ms (min–max)", "found"], lookupRows, "rlrrr"));
+    var kinds = p99BySize.Values.First().Keys.ToList();
+    results.Charts.Add(new BenchChart("Lookup p99 by registry size (median over runs, min–max)", "milliseconds",
+        [.. sizes.Select(s => s.ToString("N0", CultureInfo.InvariantCulture) + " subscriptions")],
+        [.. kinds.Select(k => new BenchChartGroup(k,
+            [.. sizes.Select(s => p99BySize[s][k].Median)], [.. sizes.Select(s => p99BySize[s][k].Min)], [.. sizes.Select(s => p99BySize[s][k].Max)]))]));
+    var largest = sizes.Max();
+    var worst = p99BySize[largest].MaxBy(kv => kv.Value.Median);
+    results.Targets.Add(new BenchTarget(string.Create(CultureInfo.InvariantCulture, $"Lookups: slowest p99 at {largest:N0} subscriptions"),
+        string.Create(CultureInfo.InvariantCulture, $"< {P99TargetMs} ms (issue 4: at 1,000,000)"),
+        string.Create(CultureInfo.InvariantCulture, $"{worst.Value.Median:N2} ms ({worst.Key})"), worst.Value.Median < P99TargetMs));
+    results.Write(jsonPath);
+}
+
 return 0;
 
 // The expected customer is among the results (for exact and typo queries).

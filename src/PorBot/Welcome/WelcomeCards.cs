@@ -1,3 +1,4 @@
+using PorBot.Protocol.Activities;
 using PorBot.Protocol.Cards;
 
 namespace PorBot.Welcome;
@@ -6,6 +7,18 @@ namespace PorBot.Welcome;
 public sealed class WelcomeCards(IEnumerable<HelpEntry> entries)
 {
     private readonly HelpEntry[] _entries = entries.OrderBy(e => e.Order).ThenBy(e => e.Title, StringComparer.Ordinal).ToArray();
+    private object? _welcomeJson;
+
+    /// <summary>
+    /// The welcome card as an attachment, serialised once: it depends only on the features wired at start-up,
+    /// and building and serialising it on every help turn was the largest part of that turn's own CPU
+    /// (bench/README.md, "What changed").
+    /// </summary>
+    public Attachment WelcomeAttachment() => new()
+    {
+        ContentType = Attachment.AdaptiveCardContentType,
+        Content = _welcomeJson ??= ProtocolJson.ToElement(Welcome()),
+    };
 
     public AdaptiveCard Welcome()
     {

@@ -10,7 +10,7 @@ public sealed class WelcomeOnInstallHandler(WelcomeCards cards) : ITurnHandler
     {
         var botId = turn.Activity.Recipient?.Id;
         if (turn.Activity.MembersAdded?.Any(m => m.Id == botId) != true) return;
-        await turn.SendAttachmentAsync(cards.Welcome().ToAttachment(), cancellationToken);
+        await turn.SendAttachmentAsync(cards.WelcomeAttachment(), cancellationToken);
     }
 }
 
@@ -18,7 +18,7 @@ public sealed class WelcomeOnInstallHandler(WelcomeCards cards) : ITurnHandler
 public sealed class HelpHandler(WelcomeCards cards) : ITurnHandler
 {
     public Task HandleAsync(TurnContext turn, CancellationToken cancellationToken) =>
-        turn.SendAttachmentAsync(cards.Welcome().ToAttachment(), cancellationToken);
+        turn.SendAttachmentAsync(cards.WelcomeAttachment(), cancellationToken);
 }
 
 /// <summary>installationUpdate: nothing to say (the welcome comes with conversationUpdate); references are captured by middleware.</summary>
