@@ -100,3 +100,26 @@ public sealed class SqlitePorRegistryTests : PorRegistryContract
 
     public override async Task DisposeAsync() => await _db.DisposeAsync();
 }
+
+public sealed class SqliteDatabaseTests
+{
+    [Fact]
+    public async Task EveryOpenedConnection_HasForeignKeysBusyTimeoutAndNormalSync_AlsoWhenThePoolHandsItOutAgain()
+    {
+        await using var storage = await SqliteTestStorage.CreateAsync();
+        for (var open = 0; open < 3; open++)
+        {
+            await using var connection = await storage.Database.OpenAsync();
+            Assert.Equal(1L, await ScalarAsync(connection, "PRAGMA foreign_keys"));
+            Assert.Equal(5000L, await ScalarAsync(connection, "PRAGMA busy_timeout"));
+            Assert.Equal(1L, await ScalarAsync(connection, "PRAGMA synchronous"));
+        }
+    }
+
+    private static async Task<long> ScalarAsync(Microsoft.Data.Sqlite.SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}

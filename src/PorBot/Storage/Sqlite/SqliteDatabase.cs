@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace PorBot.Storage.Sqlite;
@@ -8,6 +9,12 @@ namespace PorBot.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteDatabase
 {
+    // The PRAGMAs below belong to the native connection, which the pool hands out again and again: running them on
+    // every open cost a round of statements per unit of work (a lookup turn opens three). Weakly keyed by the
+    // native handle, so a handle the pool closes takes its entry with it.
+    private static readonly ConditionalWeakTable<object, object> Configured = [];
+    private static readonly object Marker = new();
+
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string.</param>
     /// <param name="basePath">What a relative Data Source is relative to (the app's content root), so the file does not move with the working directory.</param>
     public SqliteDatabase(string connectionString, string? basePath = null)
@@ -31,9 +38,12 @@ public sealed class SqliteDatabase
     {
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(cancellationToken);
+        if (connection.Handle is { } handle && Configured.TryGetValue(handle, out _)) return connection;
+
         await using var pragmas = connection.CreateCommand();
         pragmas.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
         await pragmas.ExecuteNonQueryAsync(cancellationToken);
+        if (connection.Handle is { } configured) Configured.AddOrUpdate(configured, Marker);
         return connection;
     }
 }
