@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Runs every PorBot test on a fresh machine: installs what the tests need (npm packages for the card
 # validator, Azurite and the Agents Playground, Debian Chromium), builds in Release with warnings as errors,
-# runs the .NET suites, then the end-to-end chat in the Agents Playground under headless Chromium.
-# Ends with one line: "N passed, N failed[, N skipped]". Exit code is non-zero if anything failed.
+# runs the .NET suites, then the end-to-end chat in the Agents Playground under headless Chromium, then the
+# benchmark harness's smoke run (`bench/run --smoke`, counted as one test: it proves the harness still works;
+# its figures are not judged). Ends with one line: "N passed, N failed[, N skipped]". Exit code is non-zero if
+# anything failed.
 #
-#   ./test.sh            everything
-#   ./test.sh --no-e2e   .NET suites only (quicker while coding)
+#   ./test.sh              everything
+#   ./test.sh --no-e2e     .NET suites only (quicker while coding; no bench smoke either)
+#   ./test.sh --no-bench   everything but the bench smoke
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
-e2e=1
+e2e=1 bench=1
 for arg in "$@"; do
   case "$arg" in
-    --no-e2e) e2e=0 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-e2e) e2e=0 bench=0 ;;
+    --no-bench) bench=0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -78,9 +82,20 @@ run_e2e() {
   if [ "$code" != 0 ] && [ "$f" = 0 ]; then broken=1; echo "test.sh: end-to-end run exited $code without a failing test" >&2; fi
 }
 
+run_bench_smoke() {
+  log "benchmark harness smoke run (bench/run --smoke)"
+  # Exit 0: every benchmark ran (a missed target does not count: smoke figures are indicative); 1: one broke.
+  if bench/run --smoke > "$out/bench-smoke.log" 2>&1; then
+    passed=$((passed + 1)); tail -n 25 "$out/bench-smoke.log"
+  else
+    failed=$((failed + 1)); tail -n 60 "$out/bench-smoke.log"; echo "test.sh: bench/run --smoke failed (log: $out/bench-smoke.log)" >&2
+  fi
+}
+
 ensure_prerequisites
 run_dotnet
 if [ "$e2e" = 1 ] && [ "$broken" = 0 ]; then run_e2e; fi
+if [ "$bench" = 1 ] && [ "$broken" = 0 ]; then run_bench_smoke; fi
 
 echo
 if [ "$broken" != 0 ]; then failed=$((failed + 1)); fi
