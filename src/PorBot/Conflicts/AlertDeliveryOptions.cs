@@ -1,19 +1,40 @@
 using Microsoft.Extensions.Options;
+using PorBot.Protocol.Connector;
 
 namespace PorBot.Conflicts;
 
-/// <summary>Section <c>Alerts</c>: how the outbox worker polls and retries.</summary>
+/// <summary>Section <c>Alerts</c>: how the outbox worker polls, retries and paces its sends.</summary>
 public sealed class AlertDeliveryOptions
 {
     public const string SectionName = "Alerts";
 
+    /// <summary>Teams' limits for one bot in one conversation (bot-protocol.md §5.8, "Send to conversation").</summary>
+    public static readonly IReadOnlyList<SendRateLimit> TeamsConversationLimits =
+    [
+        new() { Sends = 7, Window = TimeSpan.FromSeconds(1) },
+        new() { Sends = 8, Window = TimeSpan.FromSeconds(2) },
+        new() { Sends = 60, Window = TimeSpan.FromSeconds(30) },
+        new() { Sends = 1800, Window = TimeSpan.FromHours(1) },
+    ];
+
+    /// <summary>Teams' limit for one app in one tenant, across all its conversations.</summary>
+    public static readonly IReadOnlyList<SendRateLimit> TeamsTenantLimits = [new() { Sends = 50, Window = TimeSpan.FromSeconds(1) }];
+
+    /// <summary>How often the worker looks for new or retried rows when it has nothing else to wait for.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Rows leased per pass.</summary>
-    public int BatchSize { get; set; } = 20;
+    /// <summary>Due rows the worker reads ahead in one query; it starts at most <see cref="MaxParallelSends"/> of them at once.</summary>
+    public int BatchSize { get; set; } = 200;
 
-    /// <summary>How long a leased row may stay in Sending before it counts as interrupted (outcome unknown).</summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Sends in flight at once, each to a different conversation (one conversation never has two).</summary>
+    public int MaxParallelSends { get; set; } = 16;
+
+    /// <summary>
+    /// How long a leased row may stay in Sending before it counts as interrupted (outcome unknown). A row is leased
+    /// only when its send can start, and its work is cancelled at half the lease, so only a dead process leaves
+    /// one behind.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Attempts (the first send included) before a transiently failing row is Failed.</summary>
     public int MaxAttempts { get; set; } = 8;
@@ -21,20 +42,58 @@ public sealed class AlertDeliveryOptions
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Sends allowed per conversation; all must hold. Empty (the default) means <see cref="TeamsConversationLimits"/>.</summary>
+    public List<SendRateLimit> ConversationLimits { get; set; } = [];
+
+    /// <summary>Sends allowed per tenant across its conversations. Empty (the default) means <see cref="TeamsTenantLimits"/>.</summary>
+    public List<SendRateLimit> TenantLimits { get; set; } = [];
+
+    // Defaults are applied here rather than in the property initialisers: the configuration binder appends to a
+    // list it finds filled, so a configured list would be added to Teams' limits instead of replacing them.
+    internal IReadOnlyList<SendRateLimit> EffectiveConversationLimits => ConversationLimits.Count > 0 ? ConversationLimits : TeamsConversationLimits;
+
+    internal IReadOnlyList<SendRateLimit> EffectiveTenantLimits => TenantLimits.Count > 0 ? TenantLimits : TeamsTenantLimits;
+}
+
+/// <summary>At most <see cref="Sends"/> sends in any <see cref="Window"/>.</summary>
+public sealed class SendRateLimit
+{
+    public int Sends { get; set; }
+
+    public TimeSpan Window { get; set; }
+
+    public override string ToString() => $"{Sends} per {Window}";
 }
 
 /// <summary>A zero or negative interval would spin or never run; stop start-up instead.</summary>
 internal sealed class AlertDeliveryOptionsValidator : IValidateOptions<AlertDeliveryOptions>
 {
+    /// <summary>One connector call (one attempt: the outbox turns the client's own retries off) may take this long; a lease must outlast it comfortably.</summary>
+    internal static readonly TimeSpan MinimumLease = 2 * ConnectorServiceCollectionExtensions.ConnectorRequestTimeout;
+
     public ValidateOptionsResult Validate(string? name, AlertDeliveryOptions o)
     {
         var problems = new List<string>();
         if (o.PollInterval <= TimeSpan.Zero || o.PollInterval > TimeSpan.FromMinutes(10)) problems.Add("Alerts:PollInterval must be more than 0 and at most 10 minutes.");
-        if (o.BatchSize is < 1 or > 1000) problems.Add("Alerts:BatchSize must be between 1 and 1000.");
-        if (o.LeaseDuration < TimeSpan.FromSeconds(1)) problems.Add("Alerts:LeaseDuration must be at least 1 second (longer than one connector call).");
+        if (o.BatchSize is < 1 or > 5000) problems.Add("Alerts:BatchSize must be between 1 and 5000.");
+        if (o.MaxParallelSends is < 1 or > 256) problems.Add("Alerts:MaxParallelSends must be between 1 and 256.");
+        if (o.LeaseDuration < MinimumLease) problems.Add($"Alerts:LeaseDuration must be at least {MinimumLease} (twice the connector's request timeout).");
         if (o.MaxAttempts < 1) problems.Add("Alerts:MaxAttempts must be at least 1.");
         if (o.RetryBaseDelay <= TimeSpan.Zero) problems.Add("Alerts:RetryBaseDelay must be more than 0.");
         if (o.RetryMaxDelay < o.RetryBaseDelay) problems.Add("Alerts:RetryMaxDelay must be at least Alerts:RetryBaseDelay.");
+        Check("Alerts:ConversationLimits", o.ConversationLimits, problems);
+        Check("Alerts:TenantLimits", o.TenantLimits, problems);
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static void Check(string key, List<SendRateLimit> limits, List<string> problems)
+    {
+        for (var i = 0; i < limits.Count; i++)
+        {
+            var limit = limits[i];
+            if (limit.Sends is < 1 or > 100_000) problems.Add($"{key}:{i}:Sends must be between 1 and 100000.");
+            if (limit.Window <= TimeSpan.Zero || limit.Window > TimeSpan.FromDays(1)) problems.Add($"{key}:{i}:Window must be more than 0 and at most 1 day.");
+        }
     }
 }

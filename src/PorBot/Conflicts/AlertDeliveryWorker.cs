@@ -1,209 +1,51 @@
 using Microsoft.Extensions.Options;
-using PorBot.Conversations;
-using PorBot.Lookups;
-using PorBot.Protocol.Activities;
-using PorBot.Protocol.Connector;
 
 namespace PorBot.Conflicts;
 
 /// <summary>
-/// Delivers the alert outbox: each pass parks interrupted sends as Unknown, retargets Waiting rows whose
-/// party now has a live conversation, then leases due rows and sends them (Alerts as new cards, Updates in
-/// place on the card already delivered there). A failure of one row, or of a whole pass, never stops the loop.
+/// Delivers the alert outbox: parks interrupted sends as Unknown, retargets Waiting rows whose party now has a live
+/// conversation, and keeps up to <see cref="AlertDeliveryOptions.MaxParallelSends"/> sends in flight, each to its own
+/// conversation and within Teams' limits (<see cref="AlertSendLimiter"/>). A failure of one row, or of a whole
+/// round, never stops the loop.
 /// </summary>
-public sealed partial class AlertDeliveryWorker(
+public sealed class AlertDeliveryWorker(
     IServiceScopeFactory scopes,
+    AlertOutboxStore outbox,
+    AlertSendLimiter limiter,
+    TimeProvider time,
     IOptions<AlertDeliveryOptions> options,
     ILogger<AlertDeliveryWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunPassAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // The loop must outlive any failure (a locked database, a registry outage); the next pass retries.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogPassFailed(ex);
-            }
-
-            try
-            {
-                await Task.Delay(options.Value.PollInterval, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>One pass over the outbox; public so a test or an operator tool can drive delivery deterministically.</summary>
-    public async Task RunPassAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var pass = ActivatorUtilities.CreateInstance<DeliveryPass>(scope.ServiceProvider);
-        await pass.RunAsync(cancellationToken);
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Alert delivery pass failed; retrying on the next pass")]
-    private partial void LogPassFailed(Exception ex);
-}
-
-internal sealed partial class DeliveryPass(
-    AlertOutboxStore outbox,
-    AlertCardComposer cards,
-    IConversationReferenceStore references,
-    ProactiveMessenger messenger,
-    IConnectorClient connector,
-    ServiceUrlTrust serviceUrlTrust,
-    IOptions<AlertDeliveryOptions> options,
-    ILogger<AlertDeliveryWorker> logger)
-{
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        var parked = await outbox.ParkExpiredLeasesAsync(cancellationToken);
-        if (parked > 0) LogParked(parked);
-
-        await PromoteWaitingAsync(cancellationToken);
-
-        foreach (var item in await outbox.LeaseDueAsync(options.Value.BatchSize, cancellationToken))
-        {
-            try
-            {
-                await DeliverAsync(item, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // Left in Sending: after the lease it becomes Unknown, since the send may have reached Teams.
-                throw;
-            }
-#pragma warning disable CA1031 // One bad row must not hold back the rest of the batch.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogUnexpected(ex, item.AlertId);
-                await outbox.RescheduleAsync(item, $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None);
-            }
-        }
-    }
-
-    private async Task PromoteWaitingAsync(CancellationToken cancellationToken)
-    {
-        foreach (var waiting in await outbox.ListWaitingAsync(options.Value.BatchSize * 10, cancellationToken))
-        {
-            var places = new List<StoredConversationReference>();
-            if (await cards.PartnerAsync(waiting.PartyPartnerId, cancellationToken) is { } partner)
-            {
-                foreach (var tenant in partner.TenantIds.Distinct()) places.AddRange(await references.ListLiveByTenantAsync(tenant.ToString("D"), cancellationToken));
-            }
-
-            if (places.Count == 0) continue;
-            var added = await outbox.PromoteWaitingAsync(waiting, places, cancellationToken);
-            if (added > 0) LogPromoted(waiting.AlertId, waiting.PartyPartnerId, added);
-        }
-    }
-
-    private async Task DeliverAsync(OutboxItem item, CancellationToken cancellationToken)
-    {
-        if (item.TenantId is null || item.ConversationId is null)
-        {
-            await outbox.MarkUndeliverableAsync(item.AlertId, "no target conversation", cancellationToken);
-            return;
-        }
-
-        var target = await references.GetAsync(item.TenantId, item.ConversationId, item.UserAadObjectId ?? "", cancellationToken);
-        if (target is null || target.IsDead)
-        {
-            var reason = target is null ? "the conversation reference is gone" : $"the conversation is dead: {target.DeadReason}";
-            await outbox.MarkUndeliverableAsync(item.AlertId, reason, cancellationToken);
-            LogUndeliverable(item.AlertId, item.ConversationId, reason);
-            return;
-        }
-
-        string? existingCard = null;
-        if (item.Kind == "Update")
-        {
-            if (await outbox.HasAlertInFlightAsync(item, cancellationToken))
-            {
-                // The first card is still on its way; updating before it exists would post a second card.
-                await outbox.DeferAsync(item.AlertId, options.Value.PollInterval, cancellationToken);
-                return;
-            }
-
-            existingCard = await outbox.FindDeliveredActivityIdAsync(item, cancellationToken);
-        }
-
-        var refreshUsers = target.UserId is { } userId && target.UserAadObjectId.Length > 0 ? [userId] : Array.Empty<string>();
-        var activity = await cards.ComposeAsync(new AlertCardRequest(item.ConflictId, item.PartyPartnerId, item.AlertId, refreshUsers), cancellationToken);
-        if (activity is null)
-        {
-            await outbox.MarkUndeliverableAsync(item.AlertId, "the conflict no longer exists", cancellationToken);
-            return;
-        }
-
+        var dispatcher = new AlertDispatcher(scopes, outbox, limiter, time, options.Value, logger);
         try
         {
-            string? activityId;
-            if (existingCard is not null)
-            {
-                activity.Id = existingCard;
-                activity.From = new ChannelAccount { Id = target.BotId };
-                activity.Conversation = new ConversationAccount { Id = target.ConversationId, TenantId = target.TenantId };
-                activity.ChannelId = target.ChannelId;
-                if (target.ServiceUrlVerified) serviceUrlTrust.Trust(target.ServiceUrl);
-                await connector.UpdateActivityAsync(target.ServiceUrl, target.ConversationId, existingCard, activity, cancellationToken);
-                activityId = existingCard;
-            }
-            else
-            {
-                // An Alert, or an Update for a place that never got the first card: post the current card as new.
-                var response = await messenger.SendAsync(target, activity, cancellationToken);
-                activityId = response.Id;
-            }
-
-            await outbox.MarkDeliveredAsync(item.AlertId, activityId, CancellationToken.None);
-            LogDelivered(item.AlertId, item.Kind, item.ConversationId, activityId);
+            await dispatcher.RunAsync(stoppingToken);
         }
-        catch (ConnectorException ex) when (ex.IsConversationGone)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            var reason = $"{(int)ex.StatusCode!} {ex.ErrorCode ?? ex.StatusCode.ToString()}: {ex.Message}";
-            // ProactiveMessenger already marked the reference dead for sends; an update's 403/404 means the same.
-            if (existingCard is not null) await references.MarkDeadAsync(target.ConversationId, reason, CancellationToken.None);
-            await outbox.MarkUndeliverableAsync(item.AlertId, reason, CancellationToken.None);
-            LogUndeliverable(item.AlertId, item.ConversationId, reason);
         }
-        catch (Exception ex) when (ex is ConnectorException or HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        finally
         {
-            var reason = ex is ConnectorException { StatusCode: { } status } ce ? $"{(int)status} {ce.ErrorCode ?? status.ToString()}: {ce.Message}" : $"{ex.GetType().Name}: {ex.Message}";
-            await outbox.RescheduleAsync(item, reason, CancellationToken.None);
-            LogRetry(ex, item.AlertId, item.Attempts, reason);
+            await dispatcher.DrainAsync();
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} alert(s) were mid-send when the process stopped; parked as Unknown for reconciliation")]
-    private partial void LogParked(int count);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} for partner {PartnerId} was waiting; now queued for {Count} conversation(s)")]
-    private partial void LogPromoted(Guid alertId, string partnerId, int count);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} ({Kind}) delivered to {ConversationId} as activity {ActivityId}")]
-    private partial void LogDelivered(Guid alertId, string kind, string conversationId, string? activityId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId} is undeliverable to {ConversationId}: {Reason}")]
-    private partial void LogUndeliverable(Guid alertId, string conversationId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId} attempt {Attempt} failed ({Reason}); rescheduled or given up")]
-    private partial void LogRetry(Exception ex, Guid alertId, int attempt, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Alert {AlertId} failed unexpectedly; rescheduled")]
-    private partial void LogUnexpected(Exception ex, Guid alertId);
+    /// <summary>
+    /// One pass over the outbox: maintenance, then every send that can start now, awaited. Public so a test or an
+    /// operator tool can drive delivery deterministically; rows held back by a limit are left for a later pass.
+    /// </summary>
+    public async Task RunPassAsync(CancellationToken cancellationToken)
+    {
+        var dispatcher = new AlertDispatcher(scopes, outbox, limiter, time, options.Value, logger);
+        try
+        {
+            await dispatcher.RunPassAsync(cancellationToken);
+        }
+        finally
+        {
+            await dispatcher.DrainAsync();
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using PorBot.Conversations;
@@ -33,24 +34,41 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
 
     private const string Columns = "alert_id, conflict_id, kind, revision, party_partner_id, target_tenant_id, target_conversation_id, target_user_aad_object_id, attempts";
 
-    /// <summary>Atomically claims up to <paramref name="max"/> due Pending rows (Alerts before Updates, oldest first).</summary>
-    public async Task<IReadOnlyList<OutboxItem>> LeaseDueAsync(int max, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="max"/> due Pending rows, Alerts before Updates, oldest first, without claiming them,
+    /// leaving out the conversations and tenants the caller cannot send to now.
+    /// </summary>
+    public async Task<IReadOnlyList<OutboxItem>> ListDueAsync(int max, IReadOnlyCollection<string> skipConversations, IReadOnlyCollection<string> skipTenants, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command($"""
+            SELECT {Columns} FROM alert_outbox
+            WHERE status = 'Pending' AND next_attempt_at <= $now
+              AND coalesce(target_conversation_id, '') NOT IN (SELECT value FROM json_each($conversations))
+              AND lower(coalesce(target_tenant_id, '')) NOT IN (SELECT lower(value) FROM json_each($tenants))
+            ORDER BY kind, revision, created_at LIMIT $max
+            """)
+            .With("$now", time.GetUtcNow().ToDbTime()).With("$max", max)
+            .With("$conversations", JsonSerializer.Serialize(skipConversations)).With("$tenants", JsonSerializer.Serialize(skipTenants))
+            .ExecuteReaderAsync(cancellationToken);
+        var items = new List<OutboxItem>();
+        while (await reader.ReadAsync(cancellationToken)) items.Add(Read(reader));
+        return items;
+    }
+
+    /// <summary>Claims one row for sending now (Pending → Sending, one attempt used); null if it is no longer due or someone else took it.</summary>
+    public async Task<OutboxItem?> TryLeaseAsync(Guid alertId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var reader = await connection.Command($"""
             UPDATE alert_outbox SET status = 'Sending', lease_until = $lease, attempts = attempts + 1, updated_at = $now
-            WHERE alert_id IN (SELECT alert_id FROM alert_outbox WHERE status = 'Pending' AND next_attempt_at <= $now
-                               ORDER BY kind, revision, created_at LIMIT $max)
-              AND status = 'Pending'
+            WHERE alert_id = $id AND status = 'Pending' AND next_attempt_at <= $now
             RETURNING {Columns}
             """)
-            .With("$lease", (now + options.Value.LeaseDuration).ToDbTime()).With("$now", now.ToDbTime()).With("$max", max)
+            .With("$lease", (now + options.Value.LeaseDuration).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId))
             .ExecuteReaderAsync(cancellationToken);
-        var items = new List<OutboxItem>();
-        while (await reader.ReadAsync(cancellationToken)) items.Add(Read(reader));
-        // RETURNING order is unspecified: Alerts first, so a card exists before it is updated.
-        return items.OrderBy(i => i.Kind, StringComparer.Ordinal).ThenBy(i => i.Revision).ToList();
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
     /// <summary>Rows left in Sending past their lease were mid-send when the process stopped: park them as Unknown.</summary>
@@ -70,8 +88,11 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     public Task MarkUndeliverableAsync(Guid alertId, string reason, CancellationToken cancellationToken) =>
         SetAsync(alertId, "Undeliverable", null, reason, null, cancellationToken);
 
-    /// <summary>A transient failure: back to Pending after a jittered exponential delay, or Failed once attempts run out.</summary>
-    public Task RescheduleAsync(OutboxItem item, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// A transient failure: back to Pending after a jittered exponential delay, and never before
+    /// <paramref name="notBefore"/> (the service's Retry-After), or Failed once attempts run out.
+    /// </summary>
+    public Task RescheduleAsync(OutboxItem item, string reason, CancellationToken cancellationToken, TimeSpan? notBefore = null)
     {
         var o = options.Value;
         if (item.Attempts >= o.MaxAttempts) return SetAsync(item.AlertId, "Failed", null, $"{reason} (gave up after {item.Attempts} attempts)", null, cancellationToken);
@@ -79,10 +100,11 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         var capped = Math.Min(exponential, o.RetryMaxDelay.TotalMilliseconds);
         // Full jitter in [½, 1] of the delay: retries of many rows don't hit the connector in lockstep.
         var delay = TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() / 2));
+        if (notBefore > delay) delay = notBefore.Value;
         return SetAsync(item.AlertId, "Pending", null, reason, time.GetUtcNow() + delay, cancellationToken);
     }
 
-    /// <summary>Not this row's turn yet (its card isn't delivered): back to Pending without using up an attempt.</summary>
+    /// <summary>Not this row's turn yet (its card isn't delivered, or the worker stopped before calling): back to Pending without using up an attempt.</summary>
     public async Task DeferAsync(Guid alertId, TimeSpan delay, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();

@@ -26,6 +26,8 @@ public static class ConflictsExtensions
         bot.Services.AddOptions<AlertDeliveryOptions>().BindConfiguration(AlertDeliveryOptions.SectionName).ValidateOnStart();
         bot.Services.AddSingleton<IValidateOptions<AlertDeliveryOptions>, AlertDeliveryOptionsValidator>();
         bot.Services.AddSingleton<AlertOutboxStore>();
+        // One per process: Teams' limits are per bot, whichever row or scope is sending.
+        bot.Services.AddSingleton<AlertSendLimiter>();
         bot.Services.AddScoped<AlertCardComposer>();
         bot.Services.AddSingleton<AlertDeliveryWorker>();
         bot.Services.AddHostedService(sp => sp.GetRequiredService<AlertDeliveryWorker>());
