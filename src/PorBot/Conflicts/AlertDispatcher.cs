@@ -129,7 +129,7 @@ internal sealed partial class AlertDispatcher(
             ReleaseHolds(now);
             if (FreeSlots <= 0) return new Progress(NextHoldEnd(), false);
 
-            await StartFromDueAsync(now, cancellationToken);
+            StartFromDue(now, cancellationToken);
             if (FreeSlots <= 0 || !_changed) return new Progress(NextHoldEnd(), false);
 
             // Nothing more to start from what was read, but something changed since: read again, not too often.
@@ -150,56 +150,41 @@ internal sealed partial class AlertDispatcher(
         _due = [.. await outbox.ListDueAsync(options.BatchSize, skipConversations, [.. _heldTenants.Keys], cancellationToken)];
     }
 
-    private async Task StartFromDueAsync(long now, CancellationToken cancellationToken)
+    private void StartFromDue(long now, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var kept = new List<OutboxItem>(_due.Count);
-        var index = 0;
-        try
+        foreach (var row in _due)
         {
-            for (; index < _due.Count && FreeSlots > 0; index++)
+            if (FreeSlots <= 0)
             {
-                var row = _due[index];
-                if (row.ConversationId is { } conversation)
-                {
-                    // Only a conversation's first row may go: its order is the outbox's (Alerts before Updates).
-                    if (!seen.Add(conversation) || IsBusy(conversation) || _heldConversations.ContainsKey(conversation)
-                        || (row.TenantId is { } tenant && _heldTenants.ContainsKey(tenant)))
-                    {
-                        kept.Add(row);
-                        continue;
-                    }
-                }
+                kept.Add(row);
+                continue;
+            }
 
-                SendPermit? permit = null;
-                if (row.ConversationId is not null && !limiter.TryAcquire(row.TenantId, row.ConversationId, out permit, out var refusal))
+            if (row.ConversationId is { } conversation)
+            {
+                // Only a conversation's first row may go: its order is the outbox's (Alerts before Updates).
+                if (!seen.Add(conversation) || IsBusy(conversation) || _heldConversations.ContainsKey(conversation)
+                    || (row.TenantId is { } tenant && _heldTenants.ContainsKey(tenant)))
                 {
-                    HoldBack(row, refusal, now);
                     kept.Add(row);
                     continue;
                 }
-
-                OutboxItem? leased;
-                try
-                {
-                    leased = await outbox.TryLeaseAsync(row.AlertId, cancellationToken);
-                }
-                catch
-                {
-                    permit?.Dispose();
-                    throw;
-                }
-
-                // Gone (another worker took it, or it changed): a later read shows what it is now.
-                if (leased is null) permit?.Dispose();
-                else Start(leased, permit, cancellationToken);
             }
+
+            SendPermit? permit = null;
+            if (row.ConversationId is not null && !limiter.TryAcquire(row.TenantId, row.ConversationId, out permit, out var refusal))
+            {
+                HoldBack(row, refusal, now);
+                kept.Add(row);
+                continue;
+            }
+
+            Start(row, permit, cancellationToken);
         }
-        finally
-        {
-            kept.AddRange(_due.Skip(index));
-            _due = kept;
-        }
+
+        _due = kept;
     }
 
     private void HoldBack(OutboxItem row, SendRefusal refusal, long now)
@@ -259,36 +244,40 @@ internal sealed partial class AlertDispatcher(
         }
     }
 
-    private async Task SendAsync(OutboxItem item, SendPermit? permit, CancellationToken stoppingToken)
+    /// <summary>Leases the row (its permit is in hand, so the send starts at once) and delivers it.</summary>
+    private async Task SendAsync(OutboxItem row, SendPermit? permit, CancellationToken stoppingToken)
     {
         // Off the scheduler's path: the caller holds a lock and must not run the send inline.
         await Task.Yield();
+        OutboxItem? item = null;
         // Half the lease for the whole row: its lease cannot run out while this process is alive to settle it.
         using var deadline = new CancellationTokenSource(options.LeaseDuration / 2, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, deadline.Token);
         try
         {
+            // Gone (another worker took it, or it changed): a later read shows what it is now.
+            item = await outbox.TryLeaseAsync(row.AlertId, linked.Token);
+            if (item is null) return;
             await using var scope = scopes.CreateAsyncScope();
-            var sender = ActivatorUtilities.CreateInstance<AlertSender>(scope.ServiceProvider);
-            await sender.DeliverAsync(item, permit, linked.Token);
+            await scope.ServiceProvider.GetRequiredService<AlertSender>().DeliverAsync(item, permit, linked.Token);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            await SettleInterruptedAsync(item, permit, stoppingToken.IsCancellationRequested);
+            if (item is not null) await SettleInterruptedAsync(item, permit, stoppingToken.IsCancellationRequested);
         }
 #pragma warning disable CA1031 // One bad row must not hold back the others.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogUnexpected(ex, item.AlertId);
-            await SafelyAsync(() => outbox.RescheduleAsync(item, $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None), item.AlertId);
+            LogUnexpected(ex, row.AlertId);
+            if (item is not null) await SafelyAsync(() => outbox.RescheduleAsync(item, $"{ex.GetType().Name}: {ex.Message}", CancellationToken.None), item.AlertId);
         }
         finally
         {
             permit?.Dispose();
             lock (_gate)
             {
-                if (item.ConversationId is { } conversation) _busyConversations.Remove(conversation);
+                if (row.ConversationId is { } conversation) _busyConversations.Remove(conversation);
                 _inFlight--;
                 _aSendEnded = true;
                 _sendEndedSignal.TrySetResult();

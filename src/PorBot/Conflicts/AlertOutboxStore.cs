@@ -28,9 +28,14 @@ public sealed record AlertStatusReport(IReadOnlyDictionary<string, int> CountsBy
 /// Failed | Undeliverable; Waiting rows are retargeted when the party gets a conversation; Sending rows whose
 /// lease ran out (the process died mid-send) become Unknown for reconciliation, never resent blindly.
 /// </summary>
-public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time, IOptions<AlertDeliveryOptions> options)
+public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time, IOptions<AlertDeliveryOptions> options) : IDisposable
 {
     public const string UnknownOutcomeReason = "outcome unknown after a restart";
+
+    // SQLite takes one writer at a time, and a writer that finds the file locked sleeps in its busy handler (1, 2, 5,
+    // 10 ms, ...) however soon the lock frees. Parallel sends each write twice (lease, outcome): queued here they hand
+    // over at once instead of sleeping, which is most of a send's time under load.
+    private readonly SemaphoreSlim _writes = new(1, 1);
 
     private const string Columns = "alert_id, conflict_id, kind, revision, party_partner_id, target_tenant_id, target_conversation_id, target_user_aad_object_id, attempts";
 
@@ -59,16 +64,24 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     /// <summary>Claims one row for sending now (Pending → Sending, one attempt used); null if it is no longer due or someone else took it.</summary>
     public async Task<OutboxItem?> TryLeaseAsync(Guid alertId, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command($"""
-            UPDATE alert_outbox SET status = 'Sending', lease_until = $lease, attempts = attempts + 1, updated_at = $now
-            WHERE alert_id = $id AND status = 'Pending' AND next_attempt_at <= $now
-            RETURNING {Columns}
-            """)
-            .With("$lease", (now + options.Value.LeaseDuration).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId))
-            .ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            await using var reader = await connection.Command($"""
+                UPDATE alert_outbox SET status = 'Sending', lease_until = $lease, attempts = attempts + 1, updated_at = $now
+                WHERE alert_id = $id AND status = 'Pending' AND next_attempt_at <= $now
+                RETURNING {Columns}
+                """)
+                .With("$lease", (now + options.Value.LeaseDuration).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId))
+                .ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
 
     /// <summary>Rows left in Sending past their lease were mid-send when the process stopped: park them as Unknown.</summary>
@@ -216,17 +229,26 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
 
     private async Task SetAsync(Guid alertId, string status, string? activityId, string? reason, DateTimeOffset? nextAttempt, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().ToDbTime();
         await using var connection = await database.OpenAsync(cancellationToken);
-        // Only a row this worker holds (or one parked as Unknown while its send was still running) changes.
-        await connection.Command("""
-            UPDATE alert_outbox SET status = $status, connector_activity_id = coalesce($activity, connector_activity_id),
-                   last_error = coalesce($reason, last_error), next_attempt_at = coalesce($next, next_attempt_at), lease_until = NULL, updated_at = $now
-            WHERE alert_id = $id AND status IN ('Sending', 'Unknown')
-            """)
-            .With("$status", status).With("$activity", activityId).With("$reason", reason).With("$next", nextAttempt?.ToDbTime())
-            .With("$now", now).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            // Only a row this worker holds (or one parked as Unknown while its send was still running) changes.
+            await connection.Command("""
+                UPDATE alert_outbox SET status = $status, connector_activity_id = coalesce($activity, connector_activity_id),
+                       last_error = coalesce($reason, last_error), next_attempt_at = coalesce($next, next_attempt_at), lease_until = NULL, updated_at = $now
+                WHERE alert_id = $id AND status IN ('Sending', 'Unknown')
+                """)
+                .With("$status", status).With("$activity", activityId).With("$reason", reason).With("$next", nextAttempt?.ToDbTime())
+                .With("$now", time.GetUtcNow().ToDbTime()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
+
+    public void Dispose() => _writes.Dispose();
 
     private static OutboxItem Read(SqliteDataReader r) => new(
         Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetInt32(3), r.GetString(4),

@@ -29,6 +29,7 @@ public static class ConflictsExtensions
         // One per process: Teams' limits are per bot, whichever row or scope is sending.
         bot.Services.AddSingleton<AlertSendLimiter>();
         bot.Services.AddScoped<AlertCardComposer>();
+        bot.Services.AddScoped<AlertSender>();
         bot.Services.AddSingleton<AlertDeliveryWorker>();
         bot.Services.AddHostedService(sp => sp.GetRequiredService<AlertDeliveryWorker>());
 
