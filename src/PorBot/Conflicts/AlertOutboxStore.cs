@@ -76,7 +76,8 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
                 """)
                 .With("$lease", (now + options.Value.LeaseDuration).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId))
                 .ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+            // The update is done once the statement ran: a cancellation now would lose a leased row.
+            return await reader.ReadAsync(CancellationToken.None) ? Read(reader) : null;
         }
         finally
         {
