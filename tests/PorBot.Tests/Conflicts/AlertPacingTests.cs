@@ -36,12 +36,19 @@ public sealed class AlertPacingTests : IAsyncLifetime
     {
         await _bot.AddConversationAsync(Sample.ContosoTenant, ContosoChat, "11111111-1111-4111-8111-111111111111");
 
+        using var watching = new CancellationTokenSource();
+        var mostSending = WatchMostSendingAsync(watching.Token);
+
         await OpenConflictsAsync(20);
 
         var sends = await WaitForDeliveredSendsAsync(20);
+        await watching.CancelAsync();
         Assert.All(sends, s => Assert.Equal(ContosoChat, s.ConversationId));
         AssertWithinLimits(sends, AlertDeliveryOptions.TeamsConversationLimits, "one conversation");
         Assert.Equal(20, sends.Select(s => s.ResponseId).Distinct().Count());
+        // Waiting for the conversation's tokens is not an attempt, and a row is leased only when its send starts.
+        Assert.Equal(20, await CountAsync("status = 'Delivered' AND attempts = 1"));
+        Assert.InRange(await mostSending, 0, 1);
     }
 
     [Fact]
@@ -137,6 +144,19 @@ public sealed class AlertPacingTests : IAsyncLifetime
         }
 
         return sends;
+    }
+
+    /// <summary>The most rows seen in Sending at once until cancelled.</summary>
+    private async Task<long> WatchMostSendingAsync(CancellationToken cancellationToken)
+    {
+        long most = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            most = Math.Max(most, await CountAsync("status = 'Sending'"));
+            await Task.Delay(5, CancellationToken.None);
+        }
+
+        return most;
     }
 
     private async Task<long> CountAsync(string where)
