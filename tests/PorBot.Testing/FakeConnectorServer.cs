@@ -60,9 +60,6 @@ public sealed class ConnectorRequest
     /// <summary>When the request reached the fake (before its body was read): what a server-side rate limit would count.</summary>
     public DateTimeOffset ReceivedAt { get; init; }
 
-    /// <summary>When the fake started writing its answer; null while the answer is held back.</summary>
-    public DateTimeOffset? AnsweredAt { get; internal set; }
-
     /// <summary>The status the fake answered with.</summary>
     public int ResponseStatus { get; internal set; }
 
@@ -287,7 +284,6 @@ public sealed class FakeConnectorServer : IAsyncDisposable
             return;
         }
 
-        request.AnsweredAt = DateTimeOffset.UtcNow;
         context.Response.StatusCode = (int)status;
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
             context.Response.Headers[name] = value;
