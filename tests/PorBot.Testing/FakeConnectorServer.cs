@@ -57,6 +57,9 @@ public sealed class ConnectorRequest
 
     public ConversationParameters? ConversationParameters { get; init; }
 
+    /// <summary>When the request reached the fake (before its body was read): what a server-side rate limit would count.</summary>
+    public DateTimeOffset ReceivedAt { get; init; }
+
     /// <summary>The status the fake answered with.</summary>
     public int ResponseStatus { get; internal set; }
 
@@ -70,8 +73,6 @@ public sealed class ConnectorRequest
     /// same as <see cref="Succeeded"/>, but see <see cref="FakeConnectorResponse.AppliedAnyway"/>.
     /// </summary>
     public bool Applied { get; internal set; }
-
-    public DateTimeOffset ReceivedAt { get; init; }
 
     public override string ToString() => $"{Method} {RawPath} → {ResponseStatus}";
 }
@@ -135,6 +136,7 @@ public sealed class FakeConnectorServer : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<ConnectorRequest> _requests = [];
     private readonly List<Rule> _rules = [];
+    private readonly List<(Func<ConnectorRequest, bool> When, Task Release)> _holds = [];
     private readonly Dictionary<string, ChannelAccount> _members = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = NewSignal();
     private int _nextId;
@@ -226,6 +228,17 @@ public sealed class FakeConnectorServer : IAsyncDisposable
         lock (_gate) _rules.Add(new Rule(when, response, times));
     }
 
+    /// <summary>
+    /// Matching requests are recorded at once but answered only when <paramref name="release"/> completes, so a
+    /// test can see how many requests a client has in flight at the same time.
+    /// </summary>
+    public void HoldAnswers(Func<ConnectorRequest, bool> when, Task release)
+    {
+        ArgumentNullException.ThrowIfNull(when);
+        ArgumentNullException.ThrowIfNull(release);
+        lock (_gate) _holds.Add((when, release));
+    }
+
     /// <summary>Makes <c>GET v3/conversations/{id}/members/{member.Id}</c> answer with this account (any conversation, or only <paramref name="conversationId"/>); unknown members get 404.</summary>
     public void AddMember(ChannelAccount member, string? conversationId = null)
     {
@@ -241,6 +254,7 @@ public sealed class FakeConnectorServer : IAsyncDisposable
         {
             _requests.Clear();
             _rules.Clear();
+            _holds.Clear();
             _members.Clear();
         }
     }
@@ -291,31 +305,32 @@ public sealed class FakeConnectorServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        var receivedAt = DateTimeOffset.UtcNow;
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var bodyText = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
-        var request = Parse(context.Request, rawTarget, bodyText);
+        var request = Parse(context.Request, rawTarget, bodyText, receivedAt);
 
         var (status, body, headers, delay) = Answer(request);
 
+        Task? hold;
         lock (_gate)
         {
+            hold = _holds.FirstOrDefault(h => h.When(request)).Release;
             _requests.Add(request);
             var changed = _changed;
             _changed = NewSignal();
             changed.TrySetResult();
         }
 
-        if (delay > TimeSpan.Zero)
+        try
         {
-            try
-            {
-                await Task.Delay(delay, context.RequestAborted).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            if (hold is not null) await hold.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
         }
 
         context.Response.StatusCode = (int)status;
@@ -427,7 +442,7 @@ public sealed class FakeConnectorServer : IAsyncDisposable
 
     private string NewId(string prefix) => $"{prefix}-{Interlocked.Increment(ref _nextId)}";
 
-    private static ConnectorRequest Parse(HttpRequest http, string rawTarget, string bodyText)
+    private static ConnectorRequest Parse(HttpRequest http, string rawTarget, string bodyText, DateTimeOffset receivedAt)
     {
         var rawPath = rawTarget.Split('?', 2)[0];
         var segments = rawPath.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -475,8 +490,8 @@ public sealed class FakeConnectorServer : IAsyncDisposable
 
         return new ConnectorRequest
         {
-            ReceivedAt = DateTimeOffset.UtcNow,
             Method = method,
+            ReceivedAt = receivedAt,
             RawPath = rawTarget,
             PathPrefix = prefix,
             Operation = operation,

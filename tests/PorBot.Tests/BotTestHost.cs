@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Identity.Client;
+using PorBot.Conflicts;
 using PorBot.Protocol.Activities;
 using PorBot.Testing;
 
@@ -84,6 +85,9 @@ public sealed class BotTestHost : IAsyncDisposable
             var host = new BotTestHost(factory, connector, authority, tokens, databasePath);
             using var ready = await host.Client.GetAsync(new Uri("/healthz", UriKind.Relative));
             ready.EnsureSuccessStatusCode();
+            // Tests create outbox rows right away and some drive delivery passes themselves: the worker's start-up
+            // round must be over first, or it may pick those rows up (and then wait for its next poll).
+            await host.GetRequiredService<AlertDeliveryWorker>().StartupRound.WaitAsync(TimeSpan.FromSeconds(30));
             return host;
         }
         catch

@@ -24,6 +24,9 @@ public sealed class ConnectorClient(
 
     internal ConnectorRetryPolicy RetryPolicy { get; init; } = ConnectorRetryPolicy.Default;
 
+    public IConnectorClient WithoutRetries() =>
+        new ConnectorClient(httpClient, tokenProvider, serviceUrlTrust, logger) { RetryPolicy = RetryPolicy.WithoutRetries() };
+
     public async Task<ResourceResponse> SendToConversationAsync(string serviceUrl, string conversationId, Activity activity, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(conversationId);
@@ -159,7 +162,10 @@ public sealed class ConnectorClient(
                     + (correlationId is null ? "" : $" (correlation id {correlationId})");
                 logger.LogWarning("{Operation} to {Host} failed{Attempts}: {Status} {ErrorCode} {ErrorMessage} (correlation id {CorrelationId}).",
                     operation, uri.Host, attempts, (int)status, errorCode, errorMessage, correlationId);
-                throw new ConnectorException(message, status, errorCode, correlationId);
+                throw new ConnectorException(message, status, errorCode, correlationId)
+                {
+                    RetryAfter = policy.RequestedDelay(response.Headers.RetryAfter),
+                };
             }
         }
     }

@@ -29,6 +29,12 @@ public sealed class ConnectorException : Exception
 
     public string? CorrelationId { get; }
 
+    /// <summary>
+    /// How long the service asked the caller to wait (its <c>Retry-After</c>, as a delay or a date), when the last
+    /// answer carried one. A caller with its own retry schedule (a durable outbox) should not call again sooner.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>403 or 404: the bot was removed or blocked, or the conversation is gone. Retrying will not help.</summary>
     public bool IsConversationGone => StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound;
 }

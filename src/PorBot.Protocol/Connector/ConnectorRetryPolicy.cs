@@ -28,6 +28,26 @@ internal sealed class ConnectorRetryPolicy
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>The same waits, but no retries: the first answer is final.</summary>
+    public ConnectorRetryPolicy WithoutRetries() => new()
+    {
+        MaxRetries = 0,
+        BaseDelay = BaseDelay,
+        BackoffFactor = BackoffFactor,
+        JitterFraction = JitterFraction,
+        MaxDelay = MaxDelay,
+        Delay = Delay,
+        TimeProvider = TimeProvider,
+    };
+
+    /// <summary>What the server asked for, unclamped: a delay, or a date turned into the delay from now (never negative).</summary>
+    public TimeSpan? RequestedDelay(RetryConditionHeaderValue? retryAfter)
+    {
+        if (retryAfter is null) return null;
+        TimeSpan? asked = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - TimeProvider.GetUtcNow() : null);
+        return asked < TimeSpan.Zero ? TimeSpan.Zero : asked;
+    }
+
     /// <summary>
     /// 503 is retried too, although the Teams page lists only 429/412/502/504: by HTTP semantics it
     /// says the request was not processed, so a retry cannot duplicate a message. 500 is not retried:
@@ -40,12 +60,7 @@ internal sealed class ConnectorRetryPolicy
     /// <summary>The wait before retry number <paramref name="retry"/> (1-based).</summary>
     public TimeSpan GetDelay(int retry, RetryConditionHeaderValue? retryAfter)
     {
-        if (retryAfter is not null)
-        {
-            TimeSpan? asked = retryAfter.Delta
-                ?? (retryAfter.Date is { } date ? date - TimeProvider.GetUtcNow() : null);
-            if (asked is { } wait) return Clamp(wait);
-        }
+        if (RequestedDelay(retryAfter) is { } wait) return Clamp(wait);
 
         var backoff = BaseDelay.TotalMilliseconds * Math.Pow(BackoffFactor, retry - 1);
         var jitter = 1 + ((Random.Shared.NextDouble() * 2) - 1) * JitterFraction;

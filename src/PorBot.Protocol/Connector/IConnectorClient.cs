@@ -19,4 +19,11 @@ public interface IConnectorClient
     Task<ConversationResourceResponse> CreateConversationAsync(string serviceUrl, ConversationParameters parameters, CancellationToken cancellationToken);
 
     Task<ChannelAccount> GetConversationMemberAsync(string serviceUrl, string conversationId, string userId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// This client making exactly one HTTP attempt per call, for callers that retry durably themselves (an
+    /// outbox): a throttled or failed call comes back at once with <see cref="ConnectorException.RetryAfter"/>
+    /// instead of holding the caller through in-process backoffs of up to minutes.
+    /// </summary>
+    IConnectorClient WithoutRetries();
 }

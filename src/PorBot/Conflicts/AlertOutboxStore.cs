@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using PorBot.Conversations;
@@ -39,13 +40,14 @@ public sealed record AlertFailure(Guid AlertId, Guid ConflictId, string PartyPar
 public sealed record AlertStatusReport(IReadOnlyDictionary<string, int> CountsByStatus, IReadOnlyList<AlertFailure> RecentProblems, int Held = 0);
 
 /// <summary>
-/// The alert outbox's state machine in SQLite: Pending → Sending (leased; the send itself is recorded just before
-/// the connector call) → Delivered | Pending (retry later) | Failed | Undeliverable; Waiting rows are retargeted
-/// when the party gets a conversation. A send whose outcome is unknown (its lease ran out mid-send, or the
-/// connector answered ambiguously) becomes Unknown and is reconciled, never resent blindly: an update in place is
-/// redone, a post is looked for (found → Delivered, not found → Pending) or held for an operator.
+/// The alert outbox's state machine in SQLite: Pending → Sending (leased when its send can start; the send itself is
+/// recorded just before the connector call) → Delivered | Pending (retry later) | Failed | Undeliverable; Waiting
+/// rows are retargeted when the party gets a conversation. A send whose outcome is unknown (the connector answered
+/// ambiguously, the worker gave up on it mid-call, or its lease ran out because the process died) becomes Unknown
+/// and is reconciled, never resent blindly: an update in place is redone, a post is looked for (found → Delivered,
+/// not found → Pending) or held for an operator.
 /// </summary>
-public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time, IOptions<AlertDeliveryOptions> options)
+public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time, IOptions<AlertDeliveryOptions> options) : IDisposable
 {
     public const string UnknownOutcomeReason = "outcome unknown after a restart";
     public const string NeverSentReason = "interrupted by a restart before it was sent";
@@ -57,24 +59,55 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         AND target_tenant_id IS $tenant AND target_conversation_id IS $conversation AND target_user_aad_object_id IS $user
         """;
 
-    /// <summary>Atomically claims up to <paramref name="max"/> due Pending rows (Alerts before Updates, oldest first).</summary>
-    public async Task<IReadOnlyList<OutboxItem>> LeaseDueAsync(int max, CancellationToken cancellationToken)
+    // SQLite takes one writer at a time, and a writer that finds the file locked sleeps in its busy handler (1, 2, 5,
+    // 10 ms, ...) however soon the lock frees. Parallel sends each write three times (lease, send record, outcome):
+    // queued here they hand over at once instead of sleeping, which is most of a send's time under load.
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> due Pending rows, Alerts before Updates, oldest first, without claiming them,
+    /// leaving out the conversations and tenants the caller cannot send to now.
+    /// </summary>
+    public async Task<IReadOnlyList<OutboxItem>> ListDueAsync(int max, IReadOnlyCollection<string> skipConversations, IReadOnlyCollection<string> skipTenants, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var reader = await connection.Command($"""
-            UPDATE alert_outbox SET status = 'Sending', lease_until = $lease, attempts = attempts + 1, send_started_at = NULL, sent_as = NULL, updated_at = $now
-            WHERE alert_id IN (SELECT alert_id FROM alert_outbox WHERE status = 'Pending' AND next_attempt_at <= $now
-                               ORDER BY kind, revision, created_at LIMIT $max)
-              AND status = 'Pending'
-            RETURNING {Columns}
+            SELECT {Columns} FROM alert_outbox
+            WHERE status = 'Pending' AND next_attempt_at <= $now
+              AND coalesce(target_conversation_id, '') NOT IN (SELECT value FROM json_each($conversations))
+              AND lower(coalesce(target_tenant_id, '')) NOT IN (SELECT lower(value) FROM json_each($tenants))
+            ORDER BY kind, revision, created_at LIMIT $max
             """)
-            .With("$lease", (now + options.Value.LeaseDuration).ToDbTime()).With("$now", now.ToDbTime()).With("$max", max)
+            .With("$now", time.GetUtcNow().ToDbTime()).With("$max", max)
+            .With("$conversations", JsonSerializer.Serialize(skipConversations)).With("$tenants", JsonSerializer.Serialize(skipTenants))
             .ExecuteReaderAsync(cancellationToken);
         var items = new List<OutboxItem>();
         while (await reader.ReadAsync(cancellationToken)) items.Add(Read(reader));
-        // RETURNING order is unspecified: Alerts first, so a card exists before it is updated.
-        return items.OrderBy(i => i.Kind, StringComparer.Ordinal).ThenBy(i => i.Revision).ToList();
+        return items;
+    }
+
+    /// <summary>Claims one row for sending now (Pending → Sending, one attempt used); null if it is no longer due or someone else took it.</summary>
+    public async Task<OutboxItem?> TryLeaseAsync(Guid alertId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            await using var reader = await connection.Command($"""
+                UPDATE alert_outbox SET status = 'Sending', lease_until = $lease, attempts = attempts + 1, send_started_at = NULL, sent_as = NULL, updated_at = $now
+                WHERE alert_id = $id AND status = 'Pending' AND next_attempt_at <= $now
+                RETURNING {Columns}
+                """)
+                .With("$lease", (now + options.Value.LeaseDuration).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId))
+                .ExecuteReaderAsync(cancellationToken);
+            // The update is done once the statement ran: a cancellation now would lose a leased row.
+            return await reader.ReadAsync(CancellationToken.None) ? Read(reader) : null;
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
 
     /// <summary>
@@ -82,52 +115,27 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     /// a row that never left (simply Pending again) from one whose outcome is unknown.
     /// </summary>
     /// <returns>False when the row is no longer this worker's to send.</returns>
-    public async Task<bool> BeginSendAsync(Guid alertId, SendKind kind, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow().ToDbTime();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.Command("""
-            UPDATE alert_outbox SET send_started_at = $now, sent_as = $kind, updated_at = $now WHERE alert_id = $id AND status = 'Sending'
-            """).With("$now", now).With("$kind", kind.ToString()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public Task<bool> BeginSendAsync(Guid alertId, SendKind kind, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+        WriteAsync(async connection => await connection.Command("""
+            UPDATE alert_outbox SET send_started_at = $started, sent_as = $kind, updated_at = $started WHERE alert_id = $id AND status = 'Sending'
+            """).With("$started", startedAt.ToDbTime()).With("$kind", kind.ToString()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken) == 1,
+            cancellationToken);
 
     /// <summary>
     /// Rows left in Sending past their lease belonged to a process that stopped. One that never reached the
     /// connector is Pending again; one that did is parked as Unknown, due for reconciliation once a late delivery
     /// can no longer land (<see cref="AlertDeliveryOptions.ReconcileAfter"/> after the send; an update right away).
     /// </summary>
-    public async Task<ParkedLeases> ParkExpiredLeasesAsync(CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = connection.BeginTransaction();
-        var neverSent = await connection.Command("""
-            UPDATE alert_outbox SET status = 'Pending', attempts = max(attempts - 1, 0), lease_until = NULL, next_attempt_at = $now,
-                   last_error = $reason, updated_at = $now
-            WHERE status = 'Sending' AND lease_until < $now AND send_started_at IS NULL
-            """, transaction).With("$reason", NeverSentReason).With("$now", now.ToDbTime()).ExecuteNonQueryAsync(cancellationToken);
+    public Task<ParkedLeases> ParkExpiredLeasesAsync(CancellationToken cancellationToken) =>
+        ParkAsync(null, NeverSentReason, UnknownOutcomeReason, cancellationToken);
 
-        var interrupted = new List<(string Id, string? SentAs, DateTimeOffset StartedAt)>();
-        await using (var reader = await connection.Command("SELECT alert_id, sent_as, send_started_at FROM alert_outbox WHERE status = 'Sending' AND lease_until < $now", transaction)
-            .With("$now", now.ToDbTime()).ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-                interrupted.Add((reader.GetString(0), reader.GetNullableString(1), SqliteExtensions.FromDbTime(reader.GetString(2))));
-        }
-
-        foreach (var (id, sentAs, startedAt) in interrupted)
-        {
-            var due = sentAs == nameof(SendKind.Update) ? now : startedAt + options.Value.ReconcileAfter;
-            await connection.Command("""
-                UPDATE alert_outbox SET status = 'Unknown', last_error = $reason, lease_until = NULL, next_attempt_at = $due, updated_at = $now
-                WHERE alert_id = $id AND status = 'Sending'
-                """, transaction).With("$reason", UnknownOutcomeReason).With("$due", due.ToDbTime()).With("$now", now.ToDbTime()).With("$id", id)
-                .ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return new ParkedLeases(neverSent, interrupted.Count);
-    }
+    /// <summary>
+    /// A live worker gave up on a leased row (it is stopping, or the send outlived half its lease): settled the way
+    /// a crash would settle it once the lease ran out, but at once. Nothing happens if the row is no longer Sending.
+    /// </summary>
+    /// <param name="reason">Why the worker gave up; the row's new state is added to it.</param>
+    public Task<ParkedLeases> ParkInterruptedAsync(Guid alertId, string reason, CancellationToken cancellationToken) =>
+        ParkAsync(alertId, $"{reason} before it was sent", $"{reason} mid-send; outcome unknown", cancellationToken);
 
     public Task MarkDeliveredAsync(Guid alertId, string? activityId, CancellationToken cancellationToken) =>
         SetAsync(alertId, "Delivered", activityId, null, null, cancellationToken);
@@ -135,9 +143,12 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     public Task MarkUndeliverableAsync(Guid alertId, string reason, CancellationToken cancellationToken) =>
         SetAsync(alertId, "Undeliverable", null, reason, null, cancellationToken);
 
-    /// <summary>A transient failure: back to Pending after a jittered exponential delay, or Failed once attempts run out.</summary>
+    /// <summary>
+    /// A transient failure: back to Pending after a jittered exponential delay, and never before
+    /// <paramref name="notBefore"/> (the service's Retry-After), or Failed once attempts run out.
+    /// </summary>
     /// <param name="onlyIfNotSent">Leave the row alone if its send had begun (the failure says nothing about whether it arrived).</param>
-    public Task RescheduleAsync(OutboxItem item, string reason, CancellationToken cancellationToken, bool onlyIfNotSent = false)
+    public Task RescheduleAsync(OutboxItem item, string reason, CancellationToken cancellationToken, TimeSpan? notBefore = null, bool onlyIfNotSent = false)
     {
         var o = options.Value;
         if (item.Attempts >= o.MaxAttempts)
@@ -146,19 +157,19 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         var capped = Math.Min(exponential, o.RetryMaxDelay.TotalMilliseconds);
         // Full jitter in [½, 1] of the delay: retries of many rows don't hit the connector in lockstep.
         var delay = TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() / 2));
+        if (notBefore > delay) delay = notBefore.Value;
         return SetAsync(item.AlertId, "Pending", null, reason, time.GetUtcNow() + delay, cancellationToken, onlyIfNotSent);
     }
 
-    /// <summary>The connector answered ambiguously (a 500, a timeout): the card may be there, so it is reconciled rather than retried.</summary>
-    public async Task MarkUnknownAsync(Guid alertId, string reason, DateTimeOffset sendStartedAt, CancellationToken cancellationToken)
+    /// <summary>The connector answered a post ambiguously (a 500, a timeout): the card may be there, so it is reconciled rather than retried.</summary>
+    public Task MarkUnknownAsync(Guid alertId, string reason, DateTimeOffset sendStartedAt, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.Command("""
+        return WriteAsync(connection => connection.Command("""
             UPDATE alert_outbox SET status = 'Unknown', last_error = $reason, lease_until = NULL, next_attempt_at = $due, updated_at = $now
             WHERE alert_id = $id AND status = 'Sending'
             """).With("$reason", reason).With("$due", (sendStartedAt + options.Value.ReconcileAfter).ToDbTime()).With("$now", now.ToDbTime())
-            .With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
+            .With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken), cancellationToken);
     }
 
     /// <summary>Unknown rows not held for an operator whose time to be checked has come, oldest first.</summary>
@@ -188,22 +199,20 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         SetAsync(alertId, "Failed", null, reason, null, cancellationToken);
 
     /// <summary>The probe could not answer for now: ask again after <paramref name="delay"/>.</summary>
-    public async Task RecheckLaterAsync(Guid alertId, string reason, TimeSpan delay, CancellationToken cancellationToken)
+    public Task RecheckLaterAsync(Guid alertId, string reason, TimeSpan delay, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.Command("UPDATE alert_outbox SET last_error = $reason, next_attempt_at = $due, updated_at = $now WHERE alert_id = $id AND status = 'Unknown'")
+        return WriteAsync(connection => connection.Command(
+                "UPDATE alert_outbox SET last_error = $reason, next_attempt_at = $due, updated_at = $now WHERE alert_id = $id AND status = 'Unknown'")
             .With("$reason", reason).With("$due", (now + delay).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId))
-            .ExecuteNonQueryAsync(cancellationToken);
+            .ExecuteNonQueryAsync(cancellationToken), cancellationToken);
     }
 
     /// <summary>Nothing can settle this row automatically: it stays Unknown until an operator releases it.</summary>
-    public async Task HoldAsync(Guid alertId, string reason, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.Command("UPDATE alert_outbox SET held_reason = $reason, last_error = $reason, updated_at = $now WHERE alert_id = $id AND status = 'Unknown'")
-            .With("$reason", reason).With("$now", time.GetUtcNow().ToDbTime()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task HoldAsync(Guid alertId, string reason, CancellationToken cancellationToken) =>
+        WriteAsync(connection => connection.Command(
+                "UPDATE alert_outbox SET held_reason = $reason, last_error = $reason, updated_at = $now WHERE alert_id = $id AND status = 'Unknown'")
+            .With("$reason", reason).With("$now", time.GetUtcNow().ToDbTime()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken), cancellationToken);
 
     /// <summary><c>alerts resend</c>: an operator looked and wants an Unknown alert sent again, knowing it may then show twice.</summary>
     /// <returns>The outcome, and the row's status when it was not released.</returns>
@@ -219,14 +228,15 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     }
 
     /// <summary>Not this row's turn yet (its card isn't delivered): back to Pending without using up an attempt.</summary>
-    public async Task DeferAsync(Guid alertId, TimeSpan delay, CancellationToken cancellationToken)
+    public Task DeferAsync(Guid alertId, TimeSpan delay, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.Command("""
+        // A row whose send had begun is never deferred: whether it arrived is unknown.
+        return WriteAsync(connection => connection.Command("""
             UPDATE alert_outbox SET status = 'Pending', attempts = max(attempts - 1, 0), next_attempt_at = $next, lease_until = NULL, updated_at = $now
-            WHERE alert_id = $id AND status = 'Sending'
-            """).With("$next", (now + delay).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
+            WHERE alert_id = $id AND status = 'Sending' AND send_started_at IS NULL
+            """).With("$next", (now + delay).ToDbTime()).With("$now", now.ToDbTime()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken),
+            cancellationToken);
     }
 
     /// <summary>
@@ -273,33 +283,35 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
 
     /// <summary>Replaces a Waiting row by one Pending row per place, in one transaction (a no-op if someone else already did).</summary>
     /// <returns>The number of Pending rows added.</returns>
-    public async Task<int> PromoteWaitingAsync(OutboxItem waiting, IReadOnlyList<StoredConversationReference> places, CancellationToken cancellationToken)
+    public Task<int> PromoteWaitingAsync(OutboxItem waiting, IReadOnlyList<StoredConversationReference> places, CancellationToken cancellationToken)
     {
-        if (places.Count == 0) return 0;
+        if (places.Count == 0) return Task.FromResult(0);
         var now = time.GetUtcNow().ToDbTime();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = connection.BeginTransaction();
-        var deleted = await connection.Command("DELETE FROM alert_outbox WHERE alert_id = $id AND status = 'Waiting'", transaction)
-            .With("$id", Id(waiting.AlertId)).ExecuteNonQueryAsync(cancellationToken);
-        if (deleted == 0) return 0;
-
-        var added = 0;
-        foreach (var place in places)
+        return WriteAsync(async connection =>
         {
-            // The first place keeps the waiting row's id, so logs that mentioned it still lead somewhere.
-            var id = added == 0 ? waiting.AlertId : Guid.NewGuid();
-            added += await connection.Command("""
-                INSERT OR IGNORE INTO alert_outbox (alert_id, conflict_id, kind, revision, party_partner_id, target_tenant_id, target_conversation_id,
-                                                    target_user_aad_object_id, status, next_attempt_at, created_at, updated_at)
-                VALUES ($id, $conflict, $kind, $revision, $party, $tenant, $conversation, $user, 'Pending', $now, $now, $now)
-                """, transaction)
-                .With("$id", Id(id)).With("$conflict", Id(waiting.ConflictId)).With("$kind", waiting.Kind).With("$revision", waiting.Revision)
-                .With("$party", waiting.PartyPartnerId).With("$tenant", place.TenantId).With("$conversation", place.ConversationId)
-                .With("$user", place.UserAadObjectId).With("$now", now).ExecuteNonQueryAsync(cancellationToken);
-        }
+            await using var transaction = connection.BeginTransaction();
+            var deleted = await connection.Command("DELETE FROM alert_outbox WHERE alert_id = $id AND status = 'Waiting'", transaction)
+                .With("$id", Id(waiting.AlertId)).ExecuteNonQueryAsync(cancellationToken);
+            if (deleted == 0) return 0;
 
-        await transaction.CommitAsync(cancellationToken);
-        return added;
+            var added = 0;
+            foreach (var place in places)
+            {
+                // The first place keeps the waiting row's id, so logs that mentioned it still lead somewhere.
+                var id = added == 0 ? waiting.AlertId : Guid.NewGuid();
+                added += await connection.Command("""
+                    INSERT OR IGNORE INTO alert_outbox (alert_id, conflict_id, kind, revision, party_partner_id, target_tenant_id, target_conversation_id,
+                                                        target_user_aad_object_id, status, next_attempt_at, created_at, updated_at)
+                    VALUES ($id, $conflict, $kind, $revision, $party, $tenant, $conversation, $user, 'Pending', $now, $now, $now)
+                    """, transaction)
+                    .With("$id", Id(id)).With("$conflict", Id(waiting.ConflictId)).With("$kind", waiting.Kind).With("$revision", waiting.Revision)
+                    .With("$party", waiting.PartyPartnerId).With("$tenant", place.TenantId).With("$conversation", place.ConversationId)
+                    .With("$user", place.UserAadObjectId).With("$now", now).ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return added;
+        }, cancellationToken);
     }
 
     /// <param name="partnerId">Only this party's rows; null for all.</param>
@@ -338,32 +350,82 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
         return new AlertStatusReport(counts, problems, held);
     }
 
-    private async Task<bool> ReleaseUnknownAsync(Guid alertId, string reason, bool resetAttempts, CancellationToken cancellationToken)
+    private Task<bool> ReleaseUnknownAsync(Guid alertId, string reason, bool resetAttempts, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToDbTime();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.Command("""
+        return WriteAsync(async connection => await connection.Command("""
             UPDATE alert_outbox SET status = 'Pending', attempts = CASE WHEN $reset THEN 0 ELSE attempts END, held_reason = NULL, sent_as = NULL,
                    send_started_at = NULL, next_attempt_at = $now, last_error = $reason, updated_at = $now
             WHERE alert_id = $id AND status = 'Unknown'
             """).With("$reset", resetAttempts ? 1 : 0).With("$now", now).With("$reason", reason).With("$id", Id(alertId))
-            .ExecuteNonQueryAsync(cancellationToken) == 1;
+            .ExecuteNonQueryAsync(cancellationToken) == 1, cancellationToken);
     }
 
-    private async Task SetAsync(Guid alertId, string status, string? activityId, string? reason, DateTimeOffset? nextAttempt, CancellationToken cancellationToken,
-        bool onlyIfNotSent = false)
+    /// <param name="alertId">That row only, whatever its lease; null for every row whose lease ran out.</param>
+    private Task<ParkedLeases> ParkAsync(Guid? alertId, string neverSentReason, string unknownReason, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().ToDbTime();
-        await using var connection = await database.OpenAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var which = alertId is null ? "lease_until < $now" : "alert_id = $id";
+        return WriteAsync(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            var neverSent = await connection.Command($"""
+                UPDATE alert_outbox SET status = 'Pending', attempts = max(attempts - 1, 0), lease_until = NULL, next_attempt_at = $now,
+                       last_error = $reason, updated_at = $now
+                WHERE status = 'Sending' AND {which} AND send_started_at IS NULL
+                """, transaction).With("$reason", neverSentReason).With("$now", now.ToDbTime()).With("$id", alertId is { } id ? Id(id) : null)
+                .ExecuteNonQueryAsync(cancellationToken);
+
+            var interrupted = new List<(string Id, string? SentAs, DateTimeOffset StartedAt)>();
+            await using (var reader = await connection.Command($"SELECT alert_id, sent_as, send_started_at FROM alert_outbox WHERE status = 'Sending' AND {which}", transaction)
+                .With("$now", now.ToDbTime()).With("$id", alertId is { } key ? Id(key) : null).ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                    interrupted.Add((reader.GetString(0), reader.GetNullableString(1), SqliteExtensions.FromDbTime(reader.GetString(2))));
+            }
+
+            foreach (var (rowId, sentAs, startedAt) in interrupted)
+            {
+                var due = sentAs == nameof(SendKind.Update) ? now : startedAt + options.Value.ReconcileAfter;
+                await connection.Command("""
+                    UPDATE alert_outbox SET status = 'Unknown', last_error = $reason, lease_until = NULL, next_attempt_at = $due, updated_at = $now
+                    WHERE alert_id = $id AND status = 'Sending'
+                    """, transaction).With("$reason", unknownReason).With("$due", due.ToDbTime()).With("$now", now.ToDbTime()).With("$id", rowId)
+                    .ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return new ParkedLeases(neverSent, interrupted.Count);
+        }, cancellationToken);
+    }
+
+    private Task<int> SetAsync(Guid alertId, string status, string? activityId, string? reason, DateTimeOffset? nextAttempt, CancellationToken cancellationToken,
+        bool onlyIfNotSent = false) =>
         // Only a row this worker holds, or an Unknown one being settled, changes.
-        await connection.Command("""
+        WriteAsync(connection => connection.Command("""
             UPDATE alert_outbox SET status = $status, connector_activity_id = coalesce($activity, connector_activity_id), held_reason = NULL,
                    last_error = coalesce($reason, last_error), next_attempt_at = coalesce($next, next_attempt_at), lease_until = NULL, updated_at = $now
             WHERE alert_id = $id AND status IN ('Sending', 'Unknown') AND ($unsentOnly = 0 OR send_started_at IS NULL)
             """)
             .With("$unsentOnly", onlyIfNotSent ? 1 : 0).With("$status", status).With("$activity", activityId).With("$reason", reason).With("$next", nextAttempt?.ToDbTime())
-            .With("$now", now).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken);
+            .With("$now", time.GetUtcNow().ToDbTime()).With("$id", Id(alertId)).ExecuteNonQueryAsync(cancellationToken), cancellationToken);
+
+    /// <summary>One write to the outbox, queued behind the others of this process (see <see cref="_writes"/>).</summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> write, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            return await write(connection);
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
+
+    public void Dispose() => _writes.Dispose();
 
     private static OutboxItem Read(SqliteDataReader r) => new(
         Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetInt32(3), r.GetString(4),

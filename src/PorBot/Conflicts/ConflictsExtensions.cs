@@ -29,7 +29,10 @@ public static class ConflictsExtensions
         bot.Services.AddOptions<AlertDeliveryOptions>().BindConfiguration(AlertDeliveryOptions.SectionName).ValidateOnStart();
         bot.Services.AddSingleton<IValidateOptions<AlertDeliveryOptions>, AlertDeliveryOptionsValidator>();
         bot.Services.AddSingleton<AlertOutboxStore>();
+        // One per process: Teams' limits are per bot, whichever row or scope is sending.
+        bot.Services.AddSingleton<AlertSendLimiter>();
         bot.Services.AddScoped<AlertCardComposer>();
+        bot.Services.AddScoped<AlertSender>();
         bot.Services.AddScoped<AlertReconciler>();
         // Without Graph nothing can be checked; AddGraphEnrichment replaces this when Graph:Enabled is true.
         bot.Services.TryAddSingleton<IAlertDeliveryProbe, NoAlertDeliveryProbe>();

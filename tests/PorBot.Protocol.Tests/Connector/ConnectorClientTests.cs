@@ -191,6 +191,58 @@ public sealed class ConnectorClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithoutRetries_Throttled_OneRequestAndTheRetryAfterIsOnTheException()
+    {
+        var client = _ctx.CreateClient().WithoutRetries();
+        _ctx.Server.FailNext(3, FakeConnectorResponse.Throttled(retryAfterSeconds: 7));
+
+        var ex = await Assert.ThrowsAsync<ConnectorException>(() => client.SendToConversationAsync(_ctx.ServiceUrl, "a:1", Activity.CreateMessage("hi"), default));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, ex.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), ex.RetryAfter);
+        Assert.Single(_ctx.Server.Requests);
+        Assert.Empty(_ctx.Delays);
+    }
+
+    [Fact]
+    public async Task WithoutRetries_ServiceUnavailableWithRetryAfterDate_RetryAfterIsTheDelayUntilThatDate()
+    {
+        var client = _ctx.CreateClient().WithoutRetries();
+        var until = DateTimeOffset.UtcNow.AddSeconds(90).ToString("r", System.Globalization.CultureInfo.InvariantCulture);
+        _ctx.Server.EnqueueResponse(HttpStatusCode.ServiceUnavailable, null, new Dictionary<string, string> { ["Retry-After"] = until });
+
+        var ex = await Assert.ThrowsAsync<ConnectorException>(() => client.SendToConversationAsync(_ctx.ServiceUrl, "a:1", Activity.CreateMessage("hi"), default));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ex.StatusCode);
+        Assert.InRange(ex.RetryAfter!.Value, TimeSpan.FromSeconds(85), TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public async Task Send_ThrottledBeyondMaxRetries_ExceptionCarriesTheLastRetryAfterUnclamped()
+    {
+        var client = _ctx.CreateClient();
+        _ctx.Server.FailNext(4, FakeConnectorResponse.Throttled(retryAfterSeconds: 120));
+
+        var ex = await Assert.ThrowsAsync<ConnectorException>(() => client.SendToConversationAsync(_ctx.ServiceUrl, "a:1", Activity.CreateMessage("hi"), default));
+
+        Assert.Equal(TimeSpan.FromSeconds(120), ex.RetryAfter);
+        Assert.Equal(4, _ctx.Server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Send_FailureWithoutRetryAfter_ExceptionHasNoRetryAfter()
+    {
+        var client = _ctx.CreateClient().WithoutRetries();
+        _ctx.Server.EnqueueResponse(HttpStatusCode.BadGateway, "upstream broke");
+
+        var ex = await Assert.ThrowsAsync<ConnectorException>(() => client.SendToConversationAsync(_ctx.ServiceUrl, "a:1", Activity.CreateMessage("hi"), default));
+
+        Assert.Equal(HttpStatusCode.BadGateway, ex.StatusCode);
+        Assert.Null(ex.RetryAfter);
+        Assert.Single(_ctx.Server.Requests);
+    }
+
+    [Fact]
     public async Task Send_InternalServerError_IsNotRetriedBecauseTheMessageMayHaveBeenPosted()
     {
         var client = _ctx.CreateClient();

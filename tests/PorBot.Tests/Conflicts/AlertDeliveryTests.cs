@@ -83,17 +83,17 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Conflict_ConnectorThrottlesBeyondItsRetries_RescheduledAndDeliveredOnce()
+    public async Task Conflict_ConnectorThrottles_EachAnswerRescheduledByTheOutboxAndDeliveredOnce()
     {
         await AddPartnerConversationsAsync();
-        // The connector client retries 429 three times itself; the fourth answer reaches the worker.
+        // The outbox's connector client makes one attempt per call: every 429 reaches the worker and uses an attempt.
         _bot.Connector.FailConversation(FabrikamChat, FakeConnectorResponse.Throttled(0), times: 4);
 
         await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
 
         var rows = await WaitForRowsAsync(r => r.Count == 3 && r.All(x => x.Status == "Delivered"));
         var fabrikam = Assert.Single(rows, r => r.Conversation == FabrikamChat);
-        Assert.Equal(2, fabrikam.Attempts);
+        Assert.Equal(5, fabrikam.Attempts);
         var attempts = _bot.Connector.Requests.Where(r => r.ConversationId == FabrikamChat).ToList();
         Assert.Equal(5, attempts.Count);
         Assert.All(attempts.Take(4), a => Assert.Equal(429, a.ResponseStatus));

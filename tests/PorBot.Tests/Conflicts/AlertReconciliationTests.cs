@@ -33,12 +33,22 @@ public sealed class AlertReconciliationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _graph = await FakeGraphServer.StartAsync();
+        await StartBotAsync();
+    }
+
+    private async Task StartBotAsync(IReadOnlyDictionary<string, string?>? extraSettings = null)
+    {
         var settings = new Dictionary<string, string?>(Claims.Settings)
         {
             ["Graph:Enabled"] = "true",
             ["Graph:BaseUrl"] = _graph.BaseUrl,
             ["Alerts:ReconcileAfter"] = "00:00:00",
+            // Passes are driven faster than Teams lets one chat receive posts (7 a second); with its limits a resend
+            // would wait for a later pass. Pacing is AlertPacingTests' subject, not this class's.
+            ["Alerts:ConversationLimits:0:Sends"] = "1000",
+            ["Alerts:ConversationLimits:0:Window"] = "00:00:01",
         };
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>()) settings[key] = value;
         _bot = await BotTestHost.StartAsync(authEnabled: true, settings: settings);
         _graph.Connector = _bot.Connector;
         _graph.BotAppId = BotTestHost.AppId;
@@ -88,6 +98,43 @@ public sealed class AlertReconciliationTests : IAsyncLifetime
         var shown = Assert.Single(_bot.Connector.Messages(FabrikamChat));
         Assert.Equal(("Delivered", shown.ActivityId, 2), (row.Status, row.ActivityId, row.Attempts));
         Assert.Equal(2, Posts(FabrikamChat).Count);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadGateway)]
+    [InlineData(HttpStatusCode.GatewayTimeout)]
+    public async Task PostAnsweredWithAGatewayErrorButTheCardArrived_NotRetriedByTheClientButFoundInTheChat(HttpStatusCode status)
+    {
+        // Teams asks clients to retry 502/504; for an alert the outbox decides instead, so the card is posted once.
+        _bot.Connector.FailConversation(FabrikamChat, FakeConnectorResponse.Error(status, "BadGateway", "Upstream failed") with { AppliedAnyway = true }, times: 1);
+        await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
+
+        await PassAsync();
+        Assert.Equal("Unknown", (await FabrikamAlertAsync()).Status);
+        await PassAsync();
+
+        var row = await FabrikamAlertAsync();
+        Assert.Equal(("Delivered", Assert.Single(_bot.Connector.Messages(FabrikamChat)).ActivityId), (row.Status, row.ActivityId));
+        Assert.Single(Posts(FabrikamChat));
+    }
+
+    [Fact]
+    public async Task PostWhoseAnswerNeverComes_GivenUpAtHalfTheLeaseThenFoundInTheChatNotSentAgain()
+    {
+        await _bot.DisposeAsync();
+        await StartBotAsync(new Dictionary<string, string?> { ["Alerts:LeaseDuration"] = "00:00:02" });
+        // Posted at once, answered only after the worker gave up on the call (at 1 s, half the lease).
+        _bot.Connector.FailConversation(FabrikamChat, FakeConnectorResponse.Late(TimeSpan.FromMinutes(1)), times: 1);
+        await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
+
+        await PassAsync();
+        var abandoned = await FabrikamAlertAsync();
+        Assert.Equal("Unknown", abandoned.Status);
+        await PassAsync();
+
+        var row = await FabrikamAlertAsync();
+        Assert.Equal(("Delivered", Assert.Single(_bot.Connector.Messages(FabrikamChat)).ActivityId), (row.Status, row.ActivityId));
+        Assert.Single(Posts(FabrikamChat));
     }
 
     [Fact]
