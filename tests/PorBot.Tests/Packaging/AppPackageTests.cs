@@ -59,6 +59,17 @@ public sealed class AppPackageTests(BuiltAppPackage package) : IClassFixture<Bui
     }
 
     [Fact]
+    public void BuildPackage_Permissions_LetTheDeliveryCheckReadChannelAndGroupChatMessages()
+    {
+        var manifest = Build.ReadManifest();
+
+        // The alert delivery probe (README "Alerts that may not have arrived") reads these conversations after an interrupted send.
+        var permissions = manifest["authorization"]!["permissions"]!["resourceSpecific"]!.AsArray()
+            .Select(p => $"{(string?)p!["name"]}/{(string?)p["type"]}").Order(StringComparer.Ordinal);
+        Assert.Equal(["ChannelMessage.Read.Group/Application", "ChatMessage.Read.Chat/Application"], permissions);
+    }
+
+    [Fact]
     public void BuildPackage_TestValues_ZipHoldsExactlyManifestAndTwoIconsAtItsRoot()
     {
         var entries = Build.ReadZip();
