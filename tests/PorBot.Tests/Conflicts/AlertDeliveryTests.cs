@@ -18,13 +18,8 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = new Dictionary<string, string?>(Claims.Settings)
-        {
-            ["Alerts:PollInterval"] = "00:00:00.050",
-            ["Alerts:RetryBaseDelay"] = "00:00:00.050",
-            ["Alerts:RetryMaxDelay"] = "00:00:00.200",
-            ["Alerts:ReconcileAfter"] = "00:00:00",
-        };
+        var settings = Claims.FastDeliverySettings();
+        settings["Alerts:ReconcileAfter"] = "00:00:00";
         _bot = await BotTestHost.StartAsync(settings: settings);
     }
 

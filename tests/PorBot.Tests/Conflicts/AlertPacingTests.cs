@@ -20,13 +20,7 @@ public sealed class AlertPacingTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = new Dictionary<string, string?>(Claims.Settings)
-        {
-            ["Alerts:PollInterval"] = "00:00:00.050",
-            ["Alerts:RetryBaseDelay"] = "00:00:00.050",
-            ["Alerts:RetryMaxDelay"] = "00:00:00.200",
-        };
-        _bot = await BotTestHost.StartAsync(settings: settings);
+        _bot = await BotTestHost.StartAsync(settings: Claims.FastDeliverySettings());
     }
 
     public async Task DisposeAsync() => await _bot.DisposeAsync();

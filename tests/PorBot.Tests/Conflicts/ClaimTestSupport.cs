@@ -33,6 +33,14 @@ internal static class Claims
         ["Alerts:PollInterval"] = "00:10:00",
     };
 
+    /// <summary>The claim settings with the worker polling and retrying fast, for tests that watch delivery happen.</summary>
+    public static Dictionary<string, string?> FastDeliverySettings() => new(Settings)
+    {
+        ["Alerts:PollInterval"] = "00:00:00.050",
+        ["Alerts:RetryBaseDelay"] = "00:00:00.050",
+        ["Alerts:RetryMaxDelay"] = "00:00:00.200",
+    };
+
     public static Task<BotTestHost> StartBotAsync() => BotTestHost.StartAsync(settings: Settings);
 
     public static ClaimService Service(this BotTestHost bot) => bot.GetRequiredService<ClaimService>();
