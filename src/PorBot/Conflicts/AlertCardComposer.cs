@@ -76,7 +76,7 @@ public sealed class AlertCardComposer(ClaimService claims, IPorRegistry registry
     /// <summary>The text a delivered card contains for <paramref name="deliveryKey"/>.</summary>
     public static string DeliveryMarker(Guid deliveryKey) => $"porbot-delivery-{deliveryKey:D}";
 
-    public async Task<PartnerRecord?> PartnerAsync(string partnerId, CancellationToken cancellationToken)
+    private async Task<PartnerRecord?> PartnerAsync(string partnerId, CancellationToken cancellationToken)
     {
         if (!_partners.TryGetValue(partnerId, out var partner)) _partners[partnerId] = partner = await registry.GetPartnerAsync(partnerId, cancellationToken);
         return partner;

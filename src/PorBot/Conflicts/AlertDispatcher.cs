@@ -128,18 +128,18 @@ internal sealed partial class AlertDispatcher(
 
     private async Task PromoteWaitingAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        var cards = services.GetRequiredService<AlertCardComposer>();
-        var references = services.GetRequiredService<IConversationReferenceStore>();
+        var claims = services.GetRequiredService<ClaimService>();
+        // Many waiting rows belong to few partners: each partner's targets are looked up once per round.
+        var targetsByPartner = new Dictionary<string, List<StoredConversationReference>>(StringComparer.Ordinal);
         foreach (var waiting in await outbox.ListWaitingAsync(options.BatchSize * 10, cancellationToken))
         {
-            var places = new List<StoredConversationReference>();
-            if (await cards.PartnerAsync(waiting.PartyPartnerId, cancellationToken) is { } partner)
+            if (!targetsByPartner.TryGetValue(waiting.PartyPartnerId, out var targets))
             {
-                foreach (var tenant in partner.TenantIds.Distinct()) places.AddRange(await references.ListAlertTargetsByTenantAsync(tenant.ToString("D"), cancellationToken));
+                targetsByPartner[waiting.PartyPartnerId] = targets = await claims.AlertTargetsAsync(waiting.PartyPartnerId, cancellationToken);
             }
 
-            if (places.Count == 0) continue;
-            var added = await outbox.PromoteWaitingAsync(waiting, places, cancellationToken);
+            if (targets.Count == 0) continue;
+            var added = await outbox.PromoteWaitingAsync(waiting, targets, cancellationToken);
             if (added > 0) LogPromoted(waiting.AlertId, waiting.PartyPartnerId, added);
         }
     }

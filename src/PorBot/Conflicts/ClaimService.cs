@@ -590,24 +590,25 @@ public sealed partial class ClaimService(
         conflict.Claimants.Where(c => c.Status == ClaimStatus.Active).Select(c => c.PartnerId)
             .Prepend(conflict.CurrentPorPartnerId).Distinct(StringComparer.Ordinal).ToList();
 
-    /// <summary>Each party's alert targets (personal chats, conversations designated with <c>alerts here</c>), through the Entra tenants of its partner record.</summary>
+    /// <summary>A partner's alert targets (personal chats, conversations designated with <c>alerts here</c>), through the Entra tenants of its partner record.</summary>
+    public async Task<List<StoredConversationReference>> AlertTargetsAsync(string partnerId, CancellationToken cancellationToken)
+    {
+        var targets = new List<StoredConversationReference>();
+        if (await registry.GetPartnerAsync(partnerId, cancellationToken) is { } partner)
+        {
+            foreach (var tenant in partner.TenantIds.Distinct())
+            {
+                targets.AddRange(await references.ListAlertTargetsByTenantAsync(tenant.ToString("D"), cancellationToken));
+            }
+        }
+
+        return targets;
+    }
+
     private async Task<Dictionary<string, List<StoredConversationReference>>> TargetsAsync(IReadOnlyList<string> parties, CancellationToken cancellationToken)
     {
         var targets = new Dictionary<string, List<StoredConversationReference>>(StringComparer.Ordinal);
-        foreach (var party in parties)
-        {
-            var list = new List<StoredConversationReference>();
-            if (await registry.GetPartnerAsync(party, cancellationToken) is { } partner)
-            {
-                foreach (var tenant in partner.TenantIds.Distinct())
-                {
-                    list.AddRange(await references.ListAlertTargetsByTenantAsync(tenant.ToString("D"), cancellationToken));
-                }
-            }
-
-            targets[party] = list;
-        }
-
+        foreach (var party in parties) targets[party] = await AlertTargetsAsync(party, cancellationToken);
         return targets;
     }
 
