@@ -11,7 +11,7 @@ namespace PorBot.Conflicts;
 /// </summary>
 public sealed class AlertDeliveryWorker(
     IServiceScopeFactory scopes,
-    AlertOutboxStore outbox,
+    IAlertOutbox outbox,
     AlertSendLimiter limiter,
     TimeProvider time,
     IOptions<AlertDeliveryOptions> options,

@@ -11,7 +11,7 @@ namespace PorBot.Conflicts;
 /// </summary>
 internal sealed partial class AlertDispatcher(
     IServiceScopeFactory scopes,
-    AlertOutboxStore outbox,
+    IAlertOutbox outbox,
     AlertSendLimiter limiter,
     TimeProvider time,
     AlertDeliveryOptions options,

@@ -10,7 +10,7 @@ namespace PorBot.Conflicts;
 /// no answer → asked again later (transient) or held for an operator, since a blind resend may show it twice.
 /// </summary>
 internal sealed partial class AlertReconciler(
-    AlertOutboxStore outbox,
+    IAlertOutbox outbox,
     IConversationReferenceStore references,
     IAlertDeliveryProbe probe,
     IOptions<AlertDeliveryOptions> options,

@@ -16,7 +16,7 @@ namespace PorBot.Conflicts;
 /// </summary>
 internal sealed partial class AlertSender
 {
-    private readonly AlertOutboxStore _outbox;
+    private readonly IAlertOutbox _outbox;
     private readonly AlertCardComposer _cards;
     private readonly IConversationReferenceStore _references;
     private readonly IConnectorClient _connector;
@@ -28,7 +28,7 @@ internal sealed partial class AlertSender
     private readonly ILogger _logger;
 
     public AlertSender(
-        AlertOutboxStore outbox,
+        IAlertOutbox outbox,
         AlertCardComposer cards,
         IConversationReferenceStore references,
         IConnectorClient connector,

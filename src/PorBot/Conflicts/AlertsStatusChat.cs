@@ -11,7 +11,7 @@ namespace PorBot.Conflicts;
 /// <c>alerts status</c>: what the outbox holds by status, the latest problems with their reasons, and the conversations
 /// chosen with <c>alerts here</c>. Operators see all; a partner sees its own.
 /// </summary>
-public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, AlertOutboxStore outbox, IAlertChannelStore channels) : ITurnHandler
+public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, IAlertOutbox outbox, IAlertChannelStore channels) : ITurnHandler
 {
     public const string Refused = "Alert status is only for PorBot operators and users of registered partners. Your organisation isn't registered as a partner.";
     private const int RecentProblems = 5;
@@ -68,7 +68,7 @@ public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, AlertO
 /// <c>alerts resend &lt;alert id&gt;</c>, operators only: releases an Unknown (typically held) alert to be sent again,
 /// after someone checked that it did not arrive. PorBot cannot tell, so the reply warns that it may show twice.
 /// </summary>
-public sealed class AlertsResendCommandHandler(LookupAccessPolicy access, AlertOutboxStore outbox) : ITurnHandler
+public sealed class AlertsResendCommandHandler(LookupAccessPolicy access, IAlertOutbox outbox) : ITurnHandler
 {
     public const string OperatorsOnly = "Only PorBot operators can resend an alert.";
     public const string Usage = "Type: alerts resend <alert id> (alerts status lists the ids of held alerts)";

@@ -612,26 +612,17 @@ public sealed partial class ClaimService(
         return targets;
     }
 
-    private async Task QueueAsync(SqliteConnection connection, SqliteTransaction transaction, Guid conflictId, string kind, int revision,
+    private Task<int> QueueAsync(SqliteConnection connection, SqliteTransaction transaction, Guid conflictId, string kind, int revision,
         IReadOnlyList<string> parties, Dictionary<string, List<StoredConversationReference>> targets, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().ToDbTime();
+        var alerts = new List<NewAlert>();
         foreach (var party in parties)
         {
             var places = targets.TryGetValue(party, out var found) && found.Count > 0 ? found.Cast<StoredConversationReference?>().ToList() : [null];
-            foreach (var place in places)
-            {
-                await connection.Command("""
-                    INSERT OR IGNORE INTO alert_outbox (alert_id, conflict_id, kind, revision, party_partner_id, target_tenant_id, target_conversation_id,
-                                                        target_user_aad_object_id, status, next_attempt_at, created_at, updated_at)
-                    VALUES ($id, $conflict, $kind, $revision, $party, $tenant, $conversation, $user, $status, $now, $now, $now)
-                    """, transaction)
-                    .With("$id", Id(Guid.NewGuid())).With("$conflict", Id(conflictId)).With("$kind", kind).With("$revision", revision)
-                    .With("$party", party).With("$tenant", place?.TenantId).With("$conversation", place?.ConversationId)
-                    .With("$user", place?.UserAadObjectId).With("$status", place is null ? "Waiting" : "Pending").With("$now", now)
-                    .ExecuteNonQueryAsync(cancellationToken);
-            }
+            alerts.AddRange(places.Select(place => new NewAlert(conflictId, kind, revision, party, place)));
         }
+
+        return SqliteAlertOutbox.InsertAsync(connection, transaction, alerts, time.GetUtcNow(), cancellationToken);
     }
 
     private static string RequestHash(ClaimRequest request)

@@ -28,7 +28,7 @@ public static class ConflictsExtensions
         // Alert delivery: the outbox worker, reconciliation of unknown sends, `alerts status` and `alerts resend`.
         bot.Services.AddOptions<AlertDeliveryOptions>().BindConfiguration(AlertDeliveryOptions.SectionName).ValidateOnStart();
         bot.Services.AddSingleton<IValidateOptions<AlertDeliveryOptions>, AlertDeliveryOptionsValidator>();
-        bot.Services.AddSingleton<AlertOutboxStore>();
+        bot.Services.TryAddSingleton<IAlertOutbox, SqliteAlertOutbox>();
         // One per process: Teams' limits are per bot, whichever row or scope is sending.
         bot.Services.AddSingleton<AlertSendLimiter>();
         bot.Services.AddScoped<AlertCardComposer>();

@@ -7,38 +7,6 @@ using PorBot.Storage.Sqlite;
 
 namespace PorBot.Conflicts;
 
-/// <summary>One outbox row leased for sending (or a Waiting row to retarget).</summary>
-public sealed record OutboxItem(
-    Guid AlertId,
-    Guid ConflictId,
-    string Kind,
-    int Revision,
-    string PartyPartnerId,
-    string? TenantId,
-    string? ConversationId,
-    string? UserAadObjectId,
-    int Attempts);
-
-/// <summary>The connector call a send makes: a new card, or an update in place of the card already delivered there.</summary>
-public enum SendKind { Post, Update }
-
-/// <summary>An Unknown row due for reconciliation; <paramref name="SentAs"/> is null only for rows older than that record.</summary>
-public sealed record UnknownSend(OutboxItem Item, SendKind? SentAs, DateTimeOffset SendStartedAt);
-
-/// <summary>The card a place already has: its activity id, and the outbox row that posted it (the key the card carries).</summary>
-public sealed record DeliveredCard(string ActivityId, Guid PostedBy);
-
-/// <summary>What a pass found left over from a stopped process.</summary>
-public readonly record struct ParkedLeases(int NeverSent, int Unknown);
-
-public enum ReleaseOutcome { Released, NotUnknown, NoSuchAlert }
-
-/// <param name="Held">An Unknown row nothing could settle: it waits for <c>alerts resend</c>.</param>
-public sealed record AlertFailure(Guid AlertId, Guid ConflictId, string PartyPartnerId, string Status, string? ConversationId, string? Reason, DateTimeOffset UpdatedAt, bool Held = false);
-
-/// <param name="Held">How many of the Unknown rows wait for an operator.</param>
-public sealed record AlertStatusReport(IReadOnlyDictionary<string, int> CountsByStatus, IReadOnlyList<AlertFailure> RecentProblems, int Held = 0);
-
 /// <summary>
 /// The alert outbox's state machine in SQLite: Pending → Sending (leased when its send can start; the send itself is
 /// recorded just before the connector call) → Delivered | Pending (retry later) | Failed | Undeliverable; Waiting
@@ -47,7 +15,7 @@ public sealed record AlertStatusReport(IReadOnlyDictionary<string, int> CountsBy
 /// and is reconciled, never resent blindly: an update in place is redone, a post is looked for (found → Delivered,
 /// not found → Pending) or held for an operator.
 /// </summary>
-public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time, IOptions<AlertDeliveryOptions> options) : IDisposable
+public sealed class SqliteAlertOutbox(SqliteDatabase database, TimeProvider time, IOptions<AlertDeliveryOptions> options) : IAlertOutbox, IDisposable
 {
     public const string UnknownOutcomeReason = "outcome unknown after a restart";
     public const string NeverSentReason = "interrupted by a restart before it was sent";
@@ -63,6 +31,37 @@ public sealed class AlertOutboxStore(SqliteDatabase database, TimeProvider time,
     // 10 ms, ...) however soon the lock frees. Parallel sends each write three times (lease, send record, outcome):
     // queued here they hand over at once instead of sleeping, which is most of a send's time under load.
     private readonly SemaphoreSlim _writes = new(1, 1);
+
+    public Task<int> EnqueueAsync(IReadOnlyList<NewAlert> alerts, CancellationToken cancellationToken) =>
+        alerts.Count == 0 ? Task.FromResult(0) : WriteAsync(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction();
+            var added = await InsertAsync(connection, transaction, alerts, time.GetUtcNow(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return added;
+        }, cancellationToken);
+
+    /// <summary>Adds rows inside the caller's transaction: claims in SQLite queue their alerts in the change's own transaction.</summary>
+    /// <returns>How many rows were added (rows already there are kept as they are).</returns>
+    internal static async Task<int> InsertAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<NewAlert> alerts, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var added = 0;
+        foreach (var alert in alerts)
+        {
+            added += await connection.Command("""
+                INSERT OR IGNORE INTO alert_outbox (alert_id, conflict_id, kind, revision, party_partner_id, target_tenant_id, target_conversation_id,
+                                                    target_user_aad_object_id, status, next_attempt_at, created_at, updated_at)
+                VALUES ($id, $conflict, $kind, $revision, $party, $tenant, $conversation, $user, $status, $now, $now, $now)
+                """, transaction)
+                .With("$id", Id(alert.AlertId)).With("$conflict", Id(alert.ConflictId)).With("$kind", alert.Kind).With("$revision", alert.Revision)
+                .With("$party", alert.PartyPartnerId).With("$tenant", alert.Place?.TenantId).With("$conversation", alert.Place?.ConversationId)
+                .With("$user", alert.Place?.UserAadObjectId).With("$status", alert.Place is null ? "Waiting" : "Pending").With("$now", now.ToDbTime())
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return added;
+    }
 
     /// <summary>
     /// Up to <paramref name="max"/> due Pending rows, Alerts before Updates, oldest first, without claiming them,
