@@ -2,23 +2,21 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
 using PorBot.Conversations;
 using PorBot.Lookups;
-using PorBot.Storage.Sqlite;
 
 namespace PorBot.Conflicts;
 
 /// <summary>
 /// Records POR claims under the rules of the source document (one POR per subscription; a claim by the
 /// POR is a no-op; no POR → a pending claim for the customer to confirm; another POR → a conflict that
-/// later claimants join), resolves and withdraws them. Each change is one SQLite transaction holding the
-/// claim, the conflict and the alert outbox rows, so an alert is queued exactly when its conflict exists.
-/// The registry (possibly remote) and the conversation references are read before the transaction;
-/// the transaction re-checks the conflict it planned for and starts over if it changed.
+/// later claimants join), resolves and withdraws them. Every change reads the subscription's claims whole,
+/// decides, and saves the change with the alerts it owes all or nothing (<see cref="IClaimStore"/>); a save
+/// refused because someone else changed the subscription meanwhile starts over from a fresh read. The
+/// registry (possibly remote) and the conversation references are read before the save.
 /// </summary>
 public sealed partial class ClaimService(
-    SqliteDatabase database,
+    IClaimStore store,
     IPorRegistry registry,
     IConversationReferenceStore references,
     TimeProvider time,
@@ -40,10 +38,13 @@ public sealed partial class ClaimService(
         if (request.SourceSystem is { Length: > MaxSourceSystemLength }) problems.Add($"source must be at most {MaxSourceSystemLength} characters.");
         if (problems.Count > 0) throw new ClaimValidationException(problems);
 
+        // A repeat is answered before the registry is asked: what it recorded stands even if the registry changed since.
         var hash = RequestHash(request);
-        if (request.IdempotencyKey is { } key && await FindByIdempotencyKeyAsync(key, hash, cancellationToken) is { } earlier) return earlier;
-        if (request.IdempotencyKey is { } cardKey && await IsCancelledCardAsync(cardKey, cancellationToken))
-            throw new ClaimValidationException(["This claim card was cancelled, so nothing was recorded. Send claim <subscription id> to start again."]);
+        if (request.IdempotencyKey is { } key && await store.FindKeyAsync(key, cancellationToken) is { } earlier
+            && await ReplayAsync(earlier, hash, cancellationToken) is { } replayed)
+        {
+            return replayed;
+        }
 
         var subscription = await registry.GetSubscriptionAsync(request.SubscriptionId, cancellationToken);
         var claimant = await registry.GetPartnerAsync(request.ClaimantPartnerId, cancellationToken);
@@ -51,21 +52,23 @@ public sealed partial class ClaimService(
         if (claimant is null) problems.Add($"claimantPartnerId {request.ClaimantPartnerId} is not a partner in the POR registry.");
         if (problems.Count > 0) throw new ClaimValidationException(problems);
 
+        // Only a request that can be recorded takes its key, so a rejected request can be corrected and sent again with it.
+        var claimId = Guid.NewGuid();
+        if (request.IdempotencyKey is { } reserving)
+        {
+            var taken = await store.ReserveKeyAsync(reserving, hash, claimId, request.SubscriptionId, cancellationToken);
+            if (taken.ClaimId != claimId && await ReplayAsync(taken, hash, cancellationToken) is { } raced) return raced;
+            // The same request took the key earlier and is not recorded yet (it crashed, or is being recorded right now):
+            // recording it under the same claim id makes the two one.
+            claimId = taken.ClaimId ?? claimId;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
-            try
-            {
-                if (await TryRecordAsync(request, hash, subscription!, cancellationToken) is { } result) return result;
-            }
-            catch (SqliteException e) when (e.SqliteErrorCode == 19 && request.IdempotencyKey is not null)
-            {
-                // The same request, sent twice at once: the other one recorded it.
-                if (await FindByIdempotencyKeyAsync(request.IdempotencyKey, hash, cancellationToken) is { } raced) return raced;
-                throw;
-            }
-
+            var claims = await store.LoadAsync(request.SubscriptionId, cancellationToken);
+            if (await TryRecordAsync(claims, request, hash, claimId, subscription!, cancellationToken) is { } result) return result;
             if (attempt == MaxAttempts) throw new InvalidOperationException($"The conflict on subscription {request.SubscriptionId:D} kept changing; try again.");
-            logger.LogDebug("Conflict on {SubscriptionId} changed while claiming; retrying", request.SubscriptionId);
+            logger.LogDebug("Claims on {SubscriptionId} changed while claiming; retrying", request.SubscriptionId);
         }
     }
 
@@ -80,7 +83,8 @@ public sealed partial class ClaimService(
     {
         for (var attempt = 1; ; attempt++)
         {
-            var state = await GetConflictAsync(id, cancellationToken) ?? throw new ConflictNotFoundException(id);
+            var (claims, conflict) = await LoadConflictAsync(id, cancellationToken) ?? throw new ConflictNotFoundException(id);
+            var state = State(claims, conflict);
             if (state.Status == ConflictStatus.Resolved) return await RepeatResolutionAsync(state, winnerPartnerId, cancellationToken);
 
             var parties = Parties(state);
@@ -90,32 +94,22 @@ public sealed partial class ClaimService(
             }
 
             var targets = await TargetsAsync(parties, cancellationToken);
-            await using (var connection = await database.OpenAsync(cancellationToken))
-            await using (var transaction = connection.BeginTransaction())
+            var now = time.GetUtcNow();
+            var resolved = conflict with
             {
-                var now = time.GetUtcNow().ToDbTime();
-                var changed = await connection.Command("""
-                    UPDATE conflicts SET status = 'Resolved', winner_partner_id = $winner, resolved_by = $by, registry_synced = 0,
-                                         version = version + 1, updated_at = $now
-                    WHERE conflict_id = $id AND version = $version AND status = 'Open'
-                    """, transaction)
-                    .With("$winner", winnerPartnerId).With("$by", resolvedBy).With("$now", now)
-                    .With("$id", Id(state.ConflictId)).With("$version", state.Version).ExecuteNonQueryAsync(cancellationToken);
-                if (changed == 1)
-                {
-                    await connection.Command("""
-                        UPDATE claims SET status = CASE WHEN claimant_partner_id = $winner THEN 'Won' ELSE 'Lost' END, updated_at = $now
-                        WHERE conflict_id = $id AND status = 'Active'
-                        """, transaction)
-                        .With("$winner", winnerPartnerId).With("$now", now).With("$id", Id(state.ConflictId)).ExecuteNonQueryAsync(cancellationToken);
-                    await QueueAsync(connection, transaction, state.ConflictId, "Update", state.Version + 1, parties, targets, cancellationToken);
-                    await transaction.CommitAsync(cancellationToken);
-                    logger.LogInformation("Conflict {ConflictId} resolved for partner {Winner} by {ResolvedBy}", state.ConflictId, winnerPartnerId, resolvedBy);
-                    return await FinishRegistryAsync(state.ConflictId, cancellationToken);
-                }
+                Status = ConflictStatus.Resolved, WinnerPartnerId = winnerPartnerId, ResolvedBy = resolvedBy, RegistrySynced = false,
+                Version = conflict.Version + 1, UpdatedAt = now,
+            };
+            var settled = claims.Claims.Where(c => c.ConflictId == conflict.ConflictId && c.Status == ClaimStatus.Active)
+                .Select(c => c with { Status = Settled(c, winnerPartnerId), UpdatedAt = now }).ToList();
+            var alerts = Alerts(conflict.ConflictId, AlertKinds.Update, resolved.Version, parties, targets);
+            if (await store.TrySaveAsync(new ClaimsChange(claims, settled, [resolved], [], alerts), cancellationToken))
+            {
+                logger.LogInformation("Conflict {ConflictId} resolved for partner {Winner} by {ResolvedBy}", conflict.ConflictId, winnerPartnerId, resolvedBy);
+                return await FinishRegistryAsync(conflict.ConflictId, cancellationToken);
             }
 
-            // Someone changed the conflict since it was read (a claimant joined, or another resolution won): read it again.
+            // Someone changed the subscription's claims since they were read (a claimant joined, or another resolution won): read them again.
             if (attempt == MaxAttempts) throw new InvalidOperationException($"Conflict {id:D} kept changing; try again.");
         }
     }
@@ -140,7 +134,7 @@ public sealed partial class ClaimService(
     {
         for (var attempt = 1; ; attempt++)
         {
-            var claim = await ReadPendingClaimAsync(claimId, cancellationToken) ?? throw new ConflictNotFoundException(claimId);
+            var (claims, claim) = await LoadClaimAsync(claimId, cancellationToken) ?? throw new ConflictNotFoundException(claimId);
             if (claim.Outcome == ClaimOutcome.NoOp)
                 throw new ClaimNotPendingException($"Claim {claimId:D} needed no decision: partner {claim.ClaimantPartnerId} already was Partner of Record when it was made.");
             if (claim.Outcome == ClaimOutcome.Conflict)
@@ -156,6 +150,9 @@ public sealed partial class ClaimService(
                 return recorded;
             }
 
+            if (claim.Status != ClaimStatus.Active)
+                throw new ClaimNotPendingException($"Claim {claimId:D} is {claim.Status} without a recorded decision, so there is nothing to decide.");
+
             if (await registry.GetPartnerAsync(winnerPartnerId, cancellationToken) is null)
                 throw new ClaimValidationException([$"winnerPartnerId {winnerPartnerId} is not a partner in the POR registry."]);
             var subscription = await registry.GetSubscriptionAsync(claim.SubscriptionId, cancellationToken)
@@ -166,42 +163,29 @@ public sealed partial class ClaimService(
                     $"so claim {claimId:D} no longer waits on an unlisted subscription. A new claim would open a conflict with {listed}.");
             }
 
-            await using (var connection = await database.OpenAsync(cancellationToken))
-            await using (var transaction = connection.BeginTransaction())
-            {
-                var now = time.GetUtcNow().ToDbTime();
-                // The named claim first and only while still Active: a decision (or withdrawal) that got there first wins.
-                var changed = await connection.Command("""
-                    UPDATE claims SET status = CASE WHEN claimant_partner_id = $winner THEN 'Won' ELSE 'Lost' END,
-                                      decided_por_partner_id = $winner, decided_by = $by, registry_synced = 0, updated_at = $now
-                    WHERE claim_id = $id AND status = 'Active' AND outcome = 'Pending'
-                    """, transaction)
-                    .With("$winner", winnerPartnerId).With("$by", resolvedBy).With("$now", now).With("$id", Id(claimId)).ExecuteNonQueryAsync(cancellationToken);
-                if (changed == 1)
+            // Every claim still pending on the subscription, the named one among them, is settled by the one answer.
+            var now = time.GetUtcNow();
+            var settled = claims.Claims.Where(c => c.Status == ClaimStatus.Active && c.Outcome == ClaimOutcome.Pending)
+                .Select(c => c with
                 {
-                    var others = await connection.Command("""
-                        UPDATE claims SET status = CASE WHEN claimant_partner_id = $winner THEN 'Won' ELSE 'Lost' END,
-                                          decided_por_partner_id = $winner, decided_by = $by, registry_synced = 0, updated_at = $now
-                        WHERE subscription_id = $sub AND status = 'Active' AND outcome = 'Pending'
-                        """, transaction)
-                        .With("$winner", winnerPartnerId).With("$by", resolvedBy).With("$now", now).With("$sub", Id(claim.SubscriptionId))
-                        .ExecuteNonQueryAsync(cancellationToken);
-                    await transaction.CommitAsync(cancellationToken);
-                    logger.LogInformation("Pending claim {ClaimId} on {SubscriptionId} resolved for partner {Winner} by {ResolvedBy} ({Others} other pending claim(s) settled)",
-                        claimId, claim.SubscriptionId, winnerPartnerId, resolvedBy, others);
-                    await FinishPendingRegistryAsync(claim.SubscriptionId, winnerPartnerId, claimId, cancellationToken);
-                    var status = string.Equals(claim.ClaimantPartnerId, winnerPartnerId, StringComparison.Ordinal) ? ClaimStatus.Won : ClaimStatus.Lost;
-                    return new PendingClaimResolution(claimId, claim.SubscriptionId, claim.ClaimantPartnerId, status, winnerPartnerId);
-                }
+                    Status = Settled(c, winnerPartnerId), DecidedPorPartnerId = winnerPartnerId, DecidedBy = resolvedBy, RegistrySynced = false, UpdatedAt = now,
+                }).ToList();
+            if (await store.TrySaveAsync(new ClaimsChange(claims, settled, [], [], []), cancellationToken))
+            {
+                logger.LogInformation("Pending claim {ClaimId} on {SubscriptionId} resolved for partner {Winner} by {ResolvedBy} ({Others} other pending claim(s) settled)",
+                    claimId, claim.SubscriptionId, winnerPartnerId, resolvedBy, settled.Count - 1);
+                await FinishPendingRegistryAsync(claim.SubscriptionId, winnerPartnerId, claimId, cancellationToken);
+                return new PendingClaimResolution(claimId, claim.SubscriptionId, claim.ClaimantPartnerId, Settled(claim, winnerPartnerId), winnerPartnerId);
             }
 
+            // A decision or withdrawal that got there first wins: read again and answer from what it recorded.
             if (attempt == MaxAttempts) throw new InvalidOperationException($"Claim {claimId:D} kept changing; try again.");
         }
     }
 
     /// <summary>
     /// Proof of execution from a party of an open conflict: stored, the conflict's version bumped and an
-    /// Update queued for every party in one transaction, so every delivered card shows it. The same text
+    /// Update queued for every party in one save, so every delivered card shows it. The same text
     /// from the same partner twice (a double click) is kept once.
     /// </summary>
     /// <returns>The conflict as it is now.</returns>
@@ -215,38 +199,27 @@ public sealed partial class ClaimService(
 
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var state = await GetConflictAsync(request.ConflictId, cancellationToken) ?? throw new ConflictNotFoundException(request.ConflictId);
+            var (claims, conflict) = await LoadConflictAsync(request.ConflictId, cancellationToken) ?? throw new ConflictNotFoundException(request.ConflictId);
+            var state = State(claims, conflict);
             if (state.Status == ConflictStatus.Resolved) throw new ConflictAlreadyResolvedException(state);
             if (!state.IsActiveParty(request.PartnerId))
                 throw new ClaimValidationException([$"Partner {request.PartnerId} is not the current POR or an active claimant in conflict {state.ConflictId:D}."]);
 
-            var parties = Parties(state);
-            var targets = await TargetsAsync(parties, cancellationToken);
-            await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = connection.BeginTransaction();
-            var duplicate = await connection.Command("""
-                SELECT 1 FROM conflict_proofs WHERE conflict_id = $id AND partner_id = $partner AND description = $description AND link IS $link
-                """, transaction)
-                .With("$id", Id(state.ConflictId)).With("$partner", request.PartnerId).With("$description", description).With("$link", link)
-                .ExecuteScalarAsync(cancellationToken) is not null;
+            var duplicate = claims.Proofs.Any(p => p.ConflictId == conflict.ConflictId && p.PartnerId == request.PartnerId
+                && string.Equals(p.Description, description, StringComparison.Ordinal) && string.Equals(p.Link, link, StringComparison.Ordinal));
             if (duplicate) return state;
 
-            var now = time.GetUtcNow().ToDbTime();
-            var bumped = await connection.Command("UPDATE conflicts SET version = version + 1, updated_at = $now WHERE conflict_id = $id AND version = $version AND status = 'Open'", transaction)
-                .With("$now", now).With("$id", Id(state.ConflictId)).With("$version", state.Version).ExecuteNonQueryAsync(cancellationToken);
-            if (bumped == 0) continue;
-
-            await connection.Command("""
-                INSERT INTO conflict_proofs (proof_id, conflict_id, partner_id, description, link, added_by, created_at)
-                VALUES ($proof, $id, $partner, $description, $link, $by, $now)
-                """, transaction)
-                .With("$proof", Id(Guid.NewGuid())).With("$id", Id(state.ConflictId)).With("$partner", request.PartnerId)
-                .With("$description", description).With("$link", link).With("$by", request.AddedBy).With("$now", now)
-                .ExecuteNonQueryAsync(cancellationToken);
-            await QueueAsync(connection, transaction, state.ConflictId, "Update", state.Version + 1, parties, targets, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            logger.LogInformation("Proof of execution added to conflict {ConflictId} by partner {Partner}", state.ConflictId, request.PartnerId);
-            return (await GetConflictAsync(state.ConflictId, cancellationToken))!;
+            var parties = Parties(state);
+            var targets = await TargetsAsync(parties, cancellationToken);
+            var now = time.GetUtcNow();
+            var bumped = conflict with { Version = conflict.Version + 1, UpdatedAt = now };
+            var proof = new StoredProof(Guid.NewGuid(), conflict.ConflictId, request.PartnerId, description, link, request.AddedBy, now);
+            var alerts = Alerts(conflict.ConflictId, AlertKinds.Update, bumped.Version, parties, targets);
+            if (await store.TrySaveAsync(new ClaimsChange(claims, [], [bumped], [proof], alerts), cancellationToken))
+            {
+                logger.LogInformation("Proof of execution added to conflict {ConflictId} by partner {Partner}", conflict.ConflictId, request.PartnerId);
+                return state with { Version = bumped.Version };
+            }
         }
 
         throw new InvalidOperationException($"Conflict {request.ConflictId:D} kept changing; try again.");
@@ -274,18 +247,11 @@ public sealed partial class ClaimService(
     /// <summary>Proofs of a conflict, oldest first.</summary>
     public async Task<IReadOnlyList<ConflictProof>> GetProofsAsync(Guid conflictId, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command("""
-            SELECT proof_id, partner_id, description, link, created_at FROM conflict_proofs WHERE conflict_id = $id ORDER BY created_at, proof_id
-            """).With("$id", Id(conflictId)).ExecuteReaderAsync(cancellationToken);
-        var proofs = new List<ConflictProof>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            proofs.Add(new ConflictProof(Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetString(2), reader.GetNullableString(3),
-                SqliteExtensions.FromDbTime(reader.GetString(4))));
-        }
-
-        return proofs;
+        if (await store.FindSubscriptionAsync(conflictId, cancellationToken) is not { } subscriptionId) return [];
+        var claims = await store.LoadAsync(subscriptionId, cancellationToken);
+        return claims.Proofs.Where(p => p.ConflictId == conflictId)
+            .OrderBy(p => p.CreatedAt).ThenBy(p => Id(p.ProofId), StringComparer.Ordinal)
+            .Select(p => new ConflictProof(p.ProofId, p.PartnerId, p.Description, p.Link, p.CreatedAt)).ToList();
     }
 
     /// <summary>
@@ -297,192 +263,112 @@ public sealed partial class ClaimService(
     {
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
-            var claim = await ReadClaimAsync(claimId, cancellationToken);
-            if (claim is null || !string.Equals(claim.Value.PartnerId, claimantPartnerId, StringComparison.Ordinal)) return false;
-            if (claim.Value.Status != ClaimStatus.Active) return true;
+            if (await LoadClaimAsync(claimId, cancellationToken) is not var (claims, claim) || !string.Equals(claim.ClaimantPartnerId, claimantPartnerId, StringComparison.Ordinal))
+                return false;
+            if (claim.Status != ClaimStatus.Active) return true;
 
-            var conflict = claim.Value.ConflictId is { } cid ? await GetConflictAsync(cid, cancellationToken) : null;
-            var parties = conflict is null ? [] : Parties(conflict);
+            var conflict = claim.ConflictId is { } cid ? claims.Conflicts.FirstOrDefault(c => c.ConflictId == cid) : null;
+            var state = conflict is null ? null : State(claims, conflict);
+            var parties = state is null ? [] : Parties(state);
             var targets = await TargetsAsync(parties, cancellationToken);
+            var now = time.GetUtcNow();
 
-            await using var connection = await database.OpenAsync(cancellationToken);
-            await using var transaction = connection.BeginTransaction();
-            var now = time.GetUtcNow().ToDbTime();
-            var changed = await connection.Command("UPDATE claims SET status = 'Withdrawn', updated_at = $now WHERE claim_id = $id AND status = 'Active'", transaction)
-                .With("$now", now).With("$id", Id(claimId)).ExecuteNonQueryAsync(cancellationToken);
-            if (changed == 0) return true;
-
+            List<StoredConflict> conflicts = [];
+            List<NewAlert> alerts = [];
             if (conflict is { Status: ConflictStatus.Open })
             {
-                var othersLeft = conflict.Claimants.Any(c => c.Status == ClaimStatus.Active && c.ClaimId != claimId);
-                var bumped = await connection.Command($"""
-                    UPDATE conflicts SET version = version + 1, updated_at = $now
-                        {(othersLeft ? "" : ", status = 'Resolved', winner_partner_id = current_por_partner_id, resolved_by = 'withdrawn'")}
-                    WHERE conflict_id = $id AND version = $version AND status = 'Open'
-                    """, transaction)
-                    .With("$now", now).With("$id", Id(conflict.ConflictId)).With("$version", conflict.Version).ExecuteNonQueryAsync(cancellationToken);
-                if (bumped == 0) continue;
-                await QueueAsync(connection, transaction, conflict.ConflictId, "Update", conflict.Version + 1, parties, targets, cancellationToken);
+                var othersLeft = state!.Claimants.Any(c => c.Status == ClaimStatus.Active && c.ClaimId != claimId);
+                var bumped = conflict with { Version = conflict.Version + 1, UpdatedAt = now };
+                conflicts.Add(othersLeft ? bumped : bumped with { Status = ConflictStatus.Resolved, WinnerPartnerId = conflict.CurrentPorPartnerId, ResolvedBy = "withdrawn" });
+                alerts.AddRange(Alerts(conflict.ConflictId, AlertKinds.Update, bumped.Version, parties, targets));
             }
 
-            await transaction.CommitAsync(cancellationToken);
-            return true;
+            if (await store.TrySaveAsync(new ClaimsChange(claims, [claim with { Status = ClaimStatus.Withdrawn, UpdatedAt = now }], conflicts, [], alerts), cancellationToken))
+            {
+                return true;
+            }
         }
 
         throw new InvalidOperationException($"The conflict of claim {claimId:D} kept changing; try again.");
     }
 
     /// <param name="id">A conflict id, or the id of a claim that is part of a conflict.</param>
-    public async Task<ConflictState?> GetConflictAsync(Guid id, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command("""
-            SELECT conflict_id, subscription_id, current_por_partner_id, status, winner_partner_id, version FROM conflicts
-            WHERE conflict_id = $id OR conflict_id = (SELECT conflict_id FROM claims WHERE claim_id = $id)
-            """).With("$id", Id(id)).ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        var conflictId = Guid.Parse(reader.GetString(0));
-        var subscriptionId = Guid.Parse(reader.GetString(1));
-        var por = reader.GetString(2);
-        var status = Enum.Parse<ConflictStatus>(reader.GetString(3));
-        var winner = reader.GetNullableString(4);
-        var version = reader.GetInt32(5);
-        return new ConflictState(conflictId, subscriptionId, por, status, winner, version, await ClaimantsAsync(connection, null, conflictId, cancellationToken));
-    }
+    public async Task<ConflictState?> GetConflictAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadConflictAsync(id, cancellationToken) is var (claims, conflict) ? State(claims, conflict) : null;
 
     /// <summary>The subscriptions among <paramref name="subscriptionIds"/> on which <paramref name="partnerId"/> has an active claim.</summary>
-    public async Task<IReadOnlySet<Guid>> GetActiveClaimsAsync(string partnerId, IReadOnlyCollection<Guid> subscriptionIds, CancellationToken cancellationToken)
-    {
-        var found = new HashSet<Guid>();
-        if (subscriptionIds.Count == 0) return found;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command("SELECT DISTINCT subscription_id FROM claims WHERE claimant_partner_id = $partner AND status = 'Active' AND subscription_id IN (SELECT value FROM json_each($ids))")
-            .With("$partner", partnerId).With("$ids", System.Text.Json.JsonSerializer.Serialize(subscriptionIds.Select(Id)));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) found.Add(Guid.Parse(reader.GetString(0)));
-        return found;
-    }
+    public Task<IReadOnlySet<Guid>> GetActiveClaimsAsync(string partnerId, IReadOnlyCollection<Guid> subscriptionIds, CancellationToken cancellationToken) =>
+        store.GetActiveClaimsAsync(partnerId, subscriptionIds, cancellationToken);
 
-    private async Task<ClaimResult?> TryRecordAsync(ClaimRequest request, string hash, SubscriptionRecord subscription, CancellationToken cancellationToken)
+    /// <summary>
+    /// Cancel on a claim card: takes the card's key as cancelled so that a later Confirm on the same card records
+    /// nothing. False when Confirm got there first and the claim is recorded (or being recorded).
+    /// </summary>
+    public Task<bool> CancelCardAsync(string idempotencyKey, CancellationToken cancellationToken) => store.CancelKeyAsync(idempotencyKey, cancellationToken);
+
+    private async Task<ClaimResult?> TryRecordAsync(SubscriptionClaims claims, ClaimRequest request, string hash, Guid claimId, SubscriptionRecord subscription,
+        CancellationToken cancellationToken)
     {
         var claimantId = request.ClaimantPartnerId;
-        var open = subscription.PorPartnerId is { } por && por != claimantId ? await FindOpenConflictAsync(request.SubscriptionId, cancellationToken) : null;
-        var parties = open is not null ? Parties(open).Append(claimantId).Distinct(StringComparer.Ordinal).ToList()
-            : subscription.PorPartnerId is { } p && p != claimantId ? [p, claimantId] : [];
-        var targets = await TargetsAsync(parties, cancellationToken);
-
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = connection.BeginTransaction();
-        var now = time.GetUtcNow().ToDbTime();
+        // Recorded already by another attempt of this same request (its idempotency key gave both this claim id).
+        if (claims.Claims.FirstOrDefault(c => c.ClaimId == claimId) is { } same) return Replay(same);
 
         // One active claim per partner and subscription: claiming again returns the claim already made.
-        await using (var existing = await connection.Command("""
-            SELECT claim_id, outcome, conflict_id FROM claims
-            WHERE subscription_id = $sub AND claimant_partner_id = $partner AND status = 'Active' ORDER BY created_at LIMIT 1
-            """, transaction).With("$sub", Id(request.SubscriptionId)).With("$partner", claimantId).ExecuteReaderAsync(cancellationToken))
-        {
-            if (await existing.ReadAsync(cancellationToken))
-            {
-                return new ClaimResult(Guid.Parse(existing.GetString(0)), Enum.Parse<ClaimOutcome>(existing.GetString(1)),
-                    existing.IsDBNull(2) ? null : Guid.Parse(existing.GetString(2)), Replayed: true);
-            }
-        }
+        if (Ordered(claims.Claims).FirstOrDefault(c => c.ClaimantPartnerId == claimantId && c.Status == ClaimStatus.Active) is { } active) return Replay(active);
 
-        var claimId = Guid.NewGuid();
+        var now = time.GetUtcNow();
         ClaimOutcome outcome;
-        Guid? conflictId = null;
-        if (subscription.PorPartnerId is null) outcome = ClaimOutcome.Pending;
-        else if (subscription.PorPartnerId == claimantId) outcome = ClaimOutcome.NoOp;
+        StoredConflict? open = null;
+        StoredConflict? conflict = null;
+        List<string> parties = [];
+        if (subscription.PorPartnerId is not { } por) outcome = ClaimOutcome.Pending;
+        else if (por == claimantId) outcome = ClaimOutcome.NoOp;
         else
         {
             outcome = ClaimOutcome.Conflict;
-            var current = await FindOpenConflictAsync(connection, transaction, request.SubscriptionId, cancellationToken);
-            if (current?.ConflictId != open?.ConflictId || current?.Version != open?.Version) return null;
-
+            open = claims.Conflicts.FirstOrDefault(c => c.Status == ConflictStatus.Open);
             if (open is null)
             {
-                conflictId = Guid.NewGuid();
-                await connection.Command("""
-                    INSERT INTO conflicts (conflict_id, subscription_id, current_por_partner_id, status, version, created_at, updated_at)
-                    VALUES ($id, $sub, $por, 'Open', 1, $now, $now)
-                    """, transaction)
-                    .With("$id", Id(conflictId.Value)).With("$sub", Id(request.SubscriptionId)).With("$por", subscription.PorPartnerId)
-                    .With("$now", now).ExecuteNonQueryAsync(cancellationToken);
+                conflict = new StoredConflict(Guid.NewGuid(), request.SubscriptionId, por, ConflictStatus.Open, null, null, RegistrySynced: true, Version: 1, now, now);
+                parties = [por, claimantId];
             }
             else
             {
-                conflictId = open.ConflictId;
-                var joined = await connection.Command("UPDATE conflicts SET version = version + 1, updated_at = $now WHERE conflict_id = $id AND version = $version AND status = 'Open'", transaction)
-                    .With("$now", now).With("$id", Id(open.ConflictId)).With("$version", open.Version).ExecuteNonQueryAsync(cancellationToken);
-                if (joined == 0) return null;
+                conflict = open with { Version = open.Version + 1, UpdatedAt = now };
+                parties = Parties(State(claims, open)).Append(claimantId).Distinct(StringComparer.Ordinal).ToList();
             }
         }
 
-        await connection.Command("""
-            INSERT INTO claims (claim_id, subscription_id, claimant_partner_id, source, source_system, note, outcome, conflict_id, status,
-                                idempotency_key, request_hash, created_at, updated_at)
-            VALUES ($id, $sub, $partner, $source, $system, $note, $outcome, $conflict, $status, $key, $hash, $now, $now)
-            """, transaction)
-            .With("$id", Id(claimId)).With("$sub", Id(request.SubscriptionId)).With("$partner", claimantId)
-            .With("$source", request.Source).With("$system", request.SourceSystem).With("$note", request.Note)
-            .With("$outcome", outcome.ToString()).With("$conflict", conflictId is { } c ? Id(c) : null)
-            .With("$status", outcome == ClaimOutcome.NoOp ? nameof(ClaimStatus.Won) : nameof(ClaimStatus.Active))
-            .With("$key", request.IdempotencyKey).With("$hash", hash).With("$now", now)
-            .ExecuteNonQueryAsync(cancellationToken);
+        var claim = new StoredClaim(claimId, request.SubscriptionId, claimantId, request.Source, request.SourceSystem, request.Note, outcome, conflict?.ConflictId,
+            outcome == ClaimOutcome.NoOp ? ClaimStatus.Won : ClaimStatus.Active, request.IdempotencyKey, hash, DecidedPorPartnerId: null, DecidedBy: null,
+            RegistrySynced: true, now, now);
 
-        if (conflictId is { } id)
+        var alerts = new List<NewAlert>();
+        if (conflict is not null)
         {
             // Every party gets the alert once per conversation (rows already queued are kept as they are);
             // parties alerted before also get an update: the conflict now has another claimant.
-            await QueueAsync(connection, transaction, id, "Alert", 0, parties, targets, cancellationToken);
-            if (open is not null)
-            {
-                await QueueAsync(connection, transaction, id, "Update", open.Version + 1, parties.Where(p => p != claimantId).ToList(), targets, cancellationToken);
-            }
+            var targets = await TargetsAsync(parties, cancellationToken);
+            alerts.AddRange(Alerts(conflict.ConflictId, AlertKinds.Alert, 0, parties, targets));
+            if (open is not null) alerts.AddRange(Alerts(conflict.ConflictId, AlertKinds.Update, conflict.Version, parties.Where(p => p != claimantId), targets));
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        if (!await store.TrySaveAsync(new ClaimsChange(claims, [claim], conflict is null ? [] : [conflict], [], alerts), cancellationToken)) return null;
         logger.LogInformation("Claim {ClaimId} by partner {Partner} on {SubscriptionId}: {Outcome}", claimId, claimantId, request.SubscriptionId, outcome);
-        return new ClaimResult(claimId, outcome, conflictId);
+        return new ClaimResult(claimId, outcome, conflict?.ConflictId);
     }
 
-    /// <summary>
-    /// Cancel on a claim card: remembers the card's key so that a later Confirm on the same card records
-    /// nothing. False when Confirm got there first and the claim is already recorded.
-    /// </summary>
-    public async Task<bool> CancelCardAsync(string idempotencyKey, CancellationToken cancellationToken)
+    /// <summary>The answer to a request whose idempotency key is taken: the claim it recorded, or null when this request may record it now.</summary>
+    private async Task<ClaimResult?> ReplayAsync(ClaimKey key, string hash, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = connection.BeginTransaction();
-        var recorded = await connection.Command("SELECT 1 FROM claims WHERE idempotency_key = $key", transaction)
-            .With("$key", idempotencyKey).ExecuteScalarAsync(cancellationToken) is not null;
-        if (!recorded)
-        {
-            await connection.Command("INSERT OR IGNORE INTO cancelled_claim_cards (idempotency_key, cancelled_at) VALUES ($key, $now)", transaction)
-                .With("$key", idempotencyKey).With("$now", time.GetUtcNow().ToDbTime()).ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return !recorded;
+        if (key.Cancelled) throw new ClaimValidationException(["This claim card was cancelled, so nothing was recorded. Send claim <subscription id> to start again."]);
+        if (!string.Equals(key.RequestHash, hash, StringComparison.Ordinal)) throw new IdempotencyKeyReusedException();
+        if (key.ClaimId is not { } claimId || key.SubscriptionId is not { } subscriptionId) return null;
+        var claims = await store.LoadAsync(subscriptionId, cancellationToken);
+        return claims.Claims.FirstOrDefault(c => c.ClaimId == claimId) is { } recorded ? Replay(recorded) : null;
     }
 
-    private async Task<bool> IsCancelledCardAsync(string idempotencyKey, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.Command("SELECT 1 FROM cancelled_claim_cards WHERE idempotency_key = $key")
-            .With("$key", idempotencyKey).ExecuteScalarAsync(cancellationToken) is not null;
-    }
-
-    private async Task<ClaimResult?> FindByIdempotencyKeyAsync(string key, string hash, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command("SELECT claim_id, outcome, conflict_id, request_hash FROM claims WHERE idempotency_key = $key")
-            .With("$key", key).ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        if (!string.Equals(reader.GetNullableString(3), hash, StringComparison.Ordinal)) throw new IdempotencyKeyReusedException();
-        return new ClaimResult(Guid.Parse(reader.GetString(0)), Enum.Parse<ClaimOutcome>(reader.GetString(1)),
-            reader.IsDBNull(2) ? null : Guid.Parse(reader.GetString(2)), Replayed: true);
-    }
+    private static ClaimResult Replay(StoredClaim claim) => new(claim.ClaimId, claim.Outcome, claim.ConflictId, Replayed: true);
 
     private async Task<ConflictState> RepeatResolutionAsync(ConflictState state, string winnerPartnerId, CancellationToken cancellationToken)
     {
@@ -490,100 +376,87 @@ public sealed partial class ClaimService(
         return await FinishRegistryAsync(state.ConflictId, cancellationToken);
     }
 
-    /// <summary>Writes a recorded resolution into the registry once; a failure leaves it to be finished by repeating the resolution.</summary>
+    /// <summary>
+    /// Writes a recorded resolution into the registry once, then marks it written; a failure leaves it to be finished by
+    /// repeating the resolution (the registry is written only while it does not list the winner, so a repeat is harmless).
+    /// </summary>
     private async Task<ConflictState> FinishRegistryAsync(Guid conflictId, CancellationToken cancellationToken)
     {
-        var state = (await GetConflictAsync(conflictId, cancellationToken))!;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var synced = (long)(await connection.Command("SELECT registry_synced FROM conflicts WHERE conflict_id = $id")
-            .With("$id", Id(conflictId)).ExecuteScalarAsync(cancellationToken))!;
-        if (synced == 1 || state.WinnerPartnerId is not { } winner) return state;
-
-        var subscription = await registry.GetSubscriptionAsync(state.SubscriptionId, cancellationToken);
-        if (subscription is not null && !string.Equals(subscription.PorPartnerId, winner, StringComparison.Ordinal))
+        for (var attempt = 1; ; attempt++)
         {
-            var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-            await registry.RecordPorChangeAsync(new PorChange(state.SubscriptionId, winner, today, $"Conflict {conflictId:D} resolved by the customer's decision"), cancellationToken);
+            var (claims, conflict) = (await LoadConflictAsync(conflictId, cancellationToken))!.Value;
+            var state = State(claims, conflict);
+            if (conflict.RegistrySynced || conflict.WinnerPartnerId is not { } winner) return state;
+
+            var subscription = await registry.GetSubscriptionAsync(state.SubscriptionId, cancellationToken);
+            if (subscription is not null && !string.Equals(subscription.PorPartnerId, winner, StringComparison.Ordinal))
+            {
+                var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+                await registry.RecordPorChangeAsync(new PorChange(state.SubscriptionId, winner, today, $"Conflict {conflictId:D} resolved by the customer's decision"), cancellationToken);
+            }
+
+            if (await store.TrySaveAsync(new ClaimsChange(claims, [], [conflict with { RegistrySynced = true }], [], []), cancellationToken)) return state;
+            if (attempt == MaxAttempts)
+            {
+                logger.LogWarning("Conflict {ConflictId}: the registry has the decision but the claims kept changing; repeating the resolution records that", conflictId);
+                return state;
+            }
         }
-
-        await connection.Command("UPDATE conflicts SET registry_synced = 1 WHERE conflict_id = $id").With("$id", Id(conflictId)).ExecuteNonQueryAsync(cancellationToken);
-        return state;
     }
 
-    private sealed record PendingClaimRow(Guid SubscriptionId, string ClaimantPartnerId, ClaimOutcome Outcome, ClaimStatus Status, Guid? ConflictId, string? DecidedPorPartnerId);
-
-    private async Task<PendingClaimRow?> ReadPendingClaimAsync(Guid claimId, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command("""
-            SELECT subscription_id, claimant_partner_id, outcome, status, conflict_id, decided_por_partner_id FROM claims WHERE claim_id = $id
-            """).With("$id", Id(claimId)).ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        return new PendingClaimRow(Guid.Parse(reader.GetString(0)), reader.GetString(1), Enum.Parse<ClaimOutcome>(reader.GetString(2)),
-            Enum.Parse<ClaimStatus>(reader.GetString(3)), reader.IsDBNull(4) ? null : Guid.Parse(reader.GetString(4)), reader.GetNullableString(5));
-    }
-
-    /// <summary>Writes a recorded pending-claim decision into the registry once; a failure leaves it to be finished by repeating the resolution.</summary>
+    /// <summary>Writes a recorded pending-claim decision into the registry once, then marks it written; a failure leaves it to be finished by repeating the resolution.</summary>
     private async Task FinishPendingRegistryAsync(Guid subscriptionId, string winner, Guid claimId, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var unsynced = await connection.Command("SELECT 1 FROM claims WHERE subscription_id = $sub AND decided_por_partner_id = $winner AND registry_synced = 0 LIMIT 1")
-            .With("$sub", Id(subscriptionId)).With("$winner", winner).ExecuteScalarAsync(cancellationToken) is not null;
-        if (!unsynced) return;
-
-        var subscription = await registry.GetSubscriptionAsync(subscriptionId, cancellationToken);
-        if (subscription is not null && !string.Equals(subscription.PorPartnerId, winner, StringComparison.Ordinal))
+        for (var attempt = 1; ; attempt++)
         {
-            var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-            await registry.RecordPorChangeAsync(new PorChange(subscriptionId, winner, today, $"Pending claim {claimId:D} resolved by the customer's decision"), cancellationToken);
+            var claims = await store.LoadAsync(subscriptionId, cancellationToken);
+            var unsynced = claims.Claims.Where(c => c.DecidedPorPartnerId == winner && !c.RegistrySynced).ToList();
+            if (unsynced.Count == 0) return;
+
+            var subscription = await registry.GetSubscriptionAsync(subscriptionId, cancellationToken);
+            if (subscription is not null && !string.Equals(subscription.PorPartnerId, winner, StringComparison.Ordinal))
+            {
+                var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+                await registry.RecordPorChangeAsync(new PorChange(subscriptionId, winner, today, $"Pending claim {claimId:D} resolved by the customer's decision"), cancellationToken);
+            }
+
+            var synced = unsynced.Select(c => c with { RegistrySynced = true }).ToList();
+            if (await store.TrySaveAsync(new ClaimsChange(claims, synced, [], [], []), cancellationToken)) return;
+            if (attempt == MaxAttempts)
+            {
+                logger.LogWarning("Pending claim {ClaimId}: the registry has the decision but the claims kept changing; repeating the resolution records that", claimId);
+                return;
+            }
         }
-
-        await connection.Command("UPDATE claims SET registry_synced = 1 WHERE subscription_id = $sub AND decided_por_partner_id = $winner AND registry_synced = 0")
-            .With("$sub", Id(subscriptionId)).With("$winner", winner).ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<(Guid? ConflictId, string PartnerId, ClaimStatus Status)?> ReadClaimAsync(Guid claimId, CancellationToken cancellationToken)
+    /// <summary>The subscription's claims and the conflict <paramref name="id"/> names (itself, or a claim in it); null when there is none.</summary>
+    private async Task<(SubscriptionClaims Claims, StoredConflict Conflict)?> LoadConflictAsync(Guid id, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command("SELECT conflict_id, claimant_partner_id, status FROM claims WHERE claim_id = $id")
-            .With("$id", Id(claimId)).ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        return (reader.IsDBNull(0) ? null : Guid.Parse(reader.GetString(0)), reader.GetString(1), Enum.Parse<ClaimStatus>(reader.GetString(2)));
+        if (await store.FindSubscriptionAsync(id, cancellationToken) is not { } subscriptionId) return null;
+        var claims = await store.LoadAsync(subscriptionId, cancellationToken);
+        var conflictId = claims.Conflicts.Any(c => c.ConflictId == id) ? id : claims.Claims.FirstOrDefault(c => c.ClaimId == id)?.ConflictId;
+        return claims.Conflicts.FirstOrDefault(c => c.ConflictId == conflictId) is { } conflict ? (claims, conflict) : null;
     }
 
-    private async Task<ConflictState?> FindOpenConflictAsync(Guid subscriptionId, CancellationToken cancellationToken)
+    private async Task<(SubscriptionClaims Claims, StoredClaim Claim)?> LoadClaimAsync(Guid claimId, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await FindOpenConflictAsync(connection, null, subscriptionId, cancellationToken);
+        if (await store.FindSubscriptionAsync(claimId, cancellationToken) is not { } subscriptionId) return null;
+        var claims = await store.LoadAsync(subscriptionId, cancellationToken);
+        return claims.Claims.FirstOrDefault(c => c.ClaimId == claimId) is { } claim ? (claims, claim) : null;
     }
 
-    private static async Task<ConflictState?> FindOpenConflictAsync(SqliteConnection connection, SqliteTransaction? transaction, Guid subscriptionId, CancellationToken cancellationToken)
-    {
-        Guid conflictId;
-        string por;
-        int version;
-        await using (var reader = await connection.Command("SELECT conflict_id, current_por_partner_id, version FROM conflicts WHERE subscription_id = $sub AND status = 'Open'", transaction)
-            .With("$sub", Id(subscriptionId)).ExecuteReaderAsync(cancellationToken))
-        {
-            if (!await reader.ReadAsync(cancellationToken)) return null;
-            (conflictId, por, version) = (Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetInt32(2));
-        }
+    private static ConflictState State(SubscriptionClaims claims, StoredConflict conflict) =>
+        new(conflict.ConflictId, conflict.SubscriptionId, conflict.CurrentPorPartnerId, conflict.Status, conflict.WinnerPartnerId, conflict.Version,
+            Ordered(claims.Claims).Where(c => c.ConflictId == conflict.ConflictId)
+                .Select(c => new ClaimantState(c.ClaimId, c.ClaimantPartnerId, c.Status, c.CreatedAt)).ToList());
 
-        return new ConflictState(conflictId, subscriptionId, por, ConflictStatus.Open, null, version, await ClaimantsAsync(connection, transaction, conflictId, cancellationToken));
-    }
+    /// <summary>Oldest first; claims made in the same instant in the order of their ids' text, whatever order a store returns them in.</summary>
+    private static IEnumerable<StoredClaim> Ordered(IEnumerable<StoredClaim> claims) =>
+        claims.OrderBy(c => c.CreatedAt).ThenBy(c => Id(c.ClaimId), StringComparer.Ordinal);
 
-    private static async Task<IReadOnlyList<ClaimantState>> ClaimantsAsync(SqliteConnection connection, SqliteTransaction? transaction, Guid conflictId, CancellationToken cancellationToken)
-    {
-        await using var reader = await connection.Command("SELECT claim_id, claimant_partner_id, status, created_at FROM claims WHERE conflict_id = $id ORDER BY created_at, claim_id", transaction)
-            .With("$id", Id(conflictId)).ExecuteReaderAsync(cancellationToken);
-        var list = new List<ClaimantState>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            list.Add(new ClaimantState(Guid.Parse(reader.GetString(0)), reader.GetString(1), Enum.Parse<ClaimStatus>(reader.GetString(2)), SqliteExtensions.FromDbTime(reader.GetString(3))));
-        }
-
-        return list;
-    }
+    private static ClaimStatus Settled(StoredClaim claim, string winnerPartnerId) =>
+        string.Equals(claim.ClaimantPartnerId, winnerPartnerId, StringComparison.Ordinal) ? ClaimStatus.Won : ClaimStatus.Lost;
 
     /// <summary>The current POR and every claimant still in the conflict.</summary>
     private static List<string> Parties(ConflictState conflict) =>
@@ -612,26 +485,20 @@ public sealed partial class ClaimService(
         return targets;
     }
 
-    private Task<int> QueueAsync(SqliteConnection connection, SqliteTransaction transaction, Guid conflictId, string kind, int revision,
-        IReadOnlyList<string> parties, Dictionary<string, List<StoredConversationReference>> targets, CancellationToken cancellationToken)
-    {
-        var alerts = new List<NewAlert>();
-        foreach (var party in parties)
-        {
-            var places = targets.TryGetValue(party, out var found) && found.Count > 0 ? found.Cast<StoredConversationReference?>().ToList() : [null];
-            alerts.AddRange(places.Select(place => new NewAlert(conflictId, kind, revision, party, place)));
-        }
+    /// <summary>One alert per party and place; a party with nowhere to be alerted gets one without a place (Waiting).</summary>
+    private static List<NewAlert> Alerts(Guid conflictId, string kind, int revision, IEnumerable<string> parties,
+        Dictionary<string, List<StoredConversationReference>> targets) =>
+        parties.SelectMany(party =>
+            (targets.TryGetValue(party, out var found) && found.Count > 0 ? found.Cast<StoredConversationReference?>() : [null])
+                .Select(place => new NewAlert(conflictId, kind, revision, party, place))).ToList();
 
-        return SqliteAlertOutbox.InsertAsync(connection, transaction, alerts, time.GetUtcNow(), cancellationToken);
-    }
-
-    private static string RequestHash(ClaimRequest request)
+    /// <summary>What makes two requests with one idempotency key the same request.</summary>
+    internal static string RequestHash(ClaimRequest request)
     {
         var canonical = string.Join('\n', Id(request.SubscriptionId), request.ClaimantPartnerId, request.Source, request.SourceSystem ?? "\0", request.Note ?? "\0");
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
-    // GUIDs are stored as lower-case 'D' text, as the registry stores them.
     private static string Id(Guid id) => id.ToString("D", CultureInfo.InvariantCulture);
 
     [GeneratedRegex(@"^\d{5,8}$", RegexOptions.CultureInvariant)]

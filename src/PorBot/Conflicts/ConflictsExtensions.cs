@@ -21,6 +21,8 @@ public static class ConflictsExtensions
         bot.Services.AddOptions<ClaimsApiOptions>().BindConfiguration(ClaimsApiOptions.SectionName).ValidateOnStart();
         bot.Services.AddSingleton<IValidateOptions<ClaimsApiOptions>, ClaimsApiOptionsValidator>();
         bot.Services.TryAddSingleton(TimeProvider.System);
+        // Storage registers the Azure Tables adapter first when Azure Storage is configured; TryAdd leaves it in place.
+        bot.Services.TryAddSingleton<IClaimStore, SqliteClaimStore>();
         bot.Services.AddSingleton<ClaimService>();
         bot.Services.AddSingleton<ApiKeyCheck>();
         bot.Services.Replace(ServiceDescriptor.Singleton<IClaimantLookup, ClaimsClaimantLookup>());
