@@ -97,6 +97,15 @@ public static class AzureTableNames
     /// <summary>The name search index (see <see cref="AzureNameIndex"/>).</summary>
     public const string RegistryNames = "RegistryNames";
 
+    /// <summary>One partition per subscription: its claims, conflicts and proofs, and the fan-out of a change not yet queued (see <see cref="AzureTableClaimStore"/>).</summary>
+    public const string Claims = "Claims";
+
+    /// <summary>Claim and conflict id → subscription, and the changes whose alerts may still have to be queued.</summary>
+    public const string ClaimIndex = "ClaimIndex";
+
+    /// <summary>Idempotency keys of the claims API and of claim cards: the first request to take one, or a cancelled card.</summary>
+    public const string ClaimKeys = "ClaimKeys";
+
     public static IReadOnlyList<string> All { get; } =
-        [ConversationReferences, DialogState, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames];
+        [ConversationReferences, DialogState, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames, Claims, ClaimIndex, ClaimKeys];
 }
