@@ -17,8 +17,7 @@ public sealed class AzureClaimFanOutRecovery(AzureTableClaimStore store, TimePro
             {
                 try
                 {
-                    var added = await store.FinishPendingFanOutAsync(stoppingToken);
-                    if (added > 0) logger.LogInformation("Fan-out recovery queued {Rows} alerts left unqueued by an earlier save", added);
+                    await store.FinishPendingFanOutAsync(stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Queues;
@@ -14,6 +15,12 @@ public sealed class AzureStorageClients
     private readonly Dictionary<string, TableClient> _tables = new(StringComparer.Ordinal);
 
     public AzureStorageClients(AzureStorageOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <param name="perTryPolicy">Sees every attempt of every table request (tests lose a response with it, as a network would).</param>
+    internal AzureStorageClients(AzureStorageOptions options, HttpPipelinePolicy? perTryPolicy)
     {
         ArgumentNullException.ThrowIfNull(options);
         Prefix = options.TablePrefix;
@@ -21,6 +28,7 @@ public sealed class AzureStorageClients
         var queueOptions = new QueueClientOptions();
         Tune(tableOptions.Retry);
         Tune(queueOptions.Retry);
+        if (perTryPolicy is not null) tableOptions.AddPolicy(perTryPolicy, HttpPipelinePosition.PerRetry);
         if (options.UsesConnectionString)
         {
             Tables = new TableServiceClient(options.ConnectionString, tableOptions);

@@ -100,7 +100,7 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
         {
             foreach (var group in fanOut.Chunk(FanOutRowsPerStagingTransaction))
             {
-                await _claims.SubmitTransactionAsync(group.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)), cancellationToken);
+                await _claims.SubmitTransactionAsync(group.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r.Entity)), cancellationToken);
             }
         }
 
@@ -115,8 +115,8 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
         actions.AddRange(change.PutConflicts.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(c))));
         actions.AddRange(change.AddProofs.Select(p => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(subscriptionId, p))));
         actions.AddRange(fanOut.Select(r => staged
-            ? new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(r.PartitionKey, r.RowKey) { ["Committed"] = true }, ETag.All)
-            : new TableTransactionAction(TableTransactionActionType.Add, WithCommitted(r))));
+            ? new TableTransactionAction(TableTransactionActionType.UpdateMerge, new TableEntity(r.Entity.PartitionKey, r.Entity.RowKey) { ["Committed"] = true }, ETag.All)
+            : new TableTransactionAction(TableTransactionActionType.Add, WithCommitted(r.Entity))));
 
         try
         {
@@ -124,8 +124,13 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
         }
         catch (TableTransactionFailedException ex) when (IsChangedMeanwhile(ex, staged))
         {
-            await DiscardFanOutAsync(subscriptionId, changeId, fanOut, staged);
-            return false;
+            // The client retries a transaction whose answer was lost, and the retry then fails on the head this very
+            // change wrote: the head names the change that wrote it.
+            if (!await HeadNamesAsync(subscriptionId, changeId, cancellationToken))
+            {
+                await DiscardFanOutAsync(subscriptionId, changeId, fanOut, staged);
+                return false;
+            }
         }
         catch (TableTransactionFailedException)
         {
@@ -139,7 +144,13 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
             // finished by recovery, so the caller is told the truth (saved) either way.
             try
             {
-                await FinishFanOutAsync(subscriptionId, changeId, CancellationToken.None);
+                foreach (var row in fanOut)
+                {
+                    await outbox.EnqueueAsync(row.Alerts, CancellationToken.None);
+                    await DeleteIfExistsAsync(_claims, row.Entity.PartitionKey, row.Entity.RowKey, CancellationToken.None);
+                }
+
+                await DeleteIfExistsAsync(_index, FanOutIndexPartition, FanOutIndexRow(subscriptionId, changeId), CancellationToken.None);
             }
             catch (Exception ex)
             {
@@ -211,7 +222,7 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
         {
             if (entry.GetGuid("SubscriptionId") is not { } subscriptionId || entry.GetGuid("ChangeId") is not { } changeId) continue;
             var old = time.GetUtcNow() - (entry.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue) > FanOutGracePeriod;
-            var (queued, finished) = await FinishFanOutAsync(subscriptionId, changeId, cancellationToken, deleteUncommittedAndIndexIfNothing: old);
+            var (queued, finished) = await FinishFanOutAsync(subscriptionId, changeId, deleteUncommittedAndIndexIfNothing: old, cancellationToken);
             added += queued;
             if (finished > 0) logger.LogInformation("Queued the alerts of change {ChangeId} to subscription {SubscriptionId}, left unfinished ({Rows} outbox rows added)", changeId, subscriptionId, queued);
         }
@@ -220,7 +231,7 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
     }
 
     /// <returns>Outbox rows added, and fan-out rows finished.</returns>
-    private async Task<(int Queued, int Finished)> FinishFanOutAsync(Guid subscriptionId, Guid changeId, CancellationToken cancellationToken, bool deleteUncommittedAndIndexIfNothing = false)
+    private async Task<(int Queued, int Finished)> FinishFanOutAsync(Guid subscriptionId, Guid changeId, bool deleteUncommittedAndIndexIfNothing, CancellationToken cancellationToken)
     {
         var prefix = FanOutRowPrefix(changeId);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(subscriptionId)} and RowKey ge {prefix} and RowKey lt {TableKeys.PrefixEnd(prefix)}");
@@ -248,14 +259,14 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
     }
 
     // Best effort: what is left here is removed by recovery once the grace period is over.
-    private async Task DiscardFanOutAsync(Guid subscriptionId, Guid changeId, List<TableEntity> fanOut, bool staged)
+    private async Task DiscardFanOutAsync(Guid subscriptionId, Guid changeId, List<FanOutRow> fanOut, bool staged)
     {
         if (fanOut.Count == 0) return;
         try
         {
             if (staged)
             {
-                foreach (var row in fanOut) await DeleteIfExistsAsync(_claims, row.PartitionKey, row.RowKey, CancellationToken.None);
+                foreach (var row in fanOut) await DeleteIfExistsAsync(_claims, row.Entity.PartitionKey, row.Entity.RowKey, CancellationToken.None);
             }
 
             await DeleteIfExistsAsync(_index, FanOutIndexPartition, FanOutIndexRow(subscriptionId, changeId), CancellationToken.None);
@@ -264,6 +275,12 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
         {
             logger.LogDebug(ex, "Could not clear the fan-out of unsaved change {ChangeId}; recovery will", changeId);
         }
+    }
+
+    private async Task<bool> HeadNamesAsync(Guid subscriptionId, Guid changeId, CancellationToken cancellationToken)
+    {
+        var head = await _claims.GetEntityIfExistsAsync<TableEntity>(Partition(subscriptionId), HeadRow, select: ["LastChangeId"], cancellationToken: cancellationToken);
+        return head.HasValue && head.Value!.GetGuid("LastChangeId") == changeId;
     }
 
     private async Task<bool> TryAddKeyAsync(ClaimKey key, CancellationToken cancellationToken)
@@ -309,21 +326,21 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
     };
 
     /// <summary>The change's alerts as rows of its subscription's partition, uncommitted, each holding whole alerts.</summary>
-    private static List<TableEntity> FanOutRows(Guid subscriptionId, Guid changeId, IReadOnlyList<NewAlert> alerts, DateTimeOffset now)
+    private static List<FanOutRow> FanOutRows(Guid subscriptionId, Guid changeId, IReadOnlyList<NewAlert> alerts, DateTimeOffset now)
     {
-        var rows = new List<TableEntity>();
+        var rows = new List<FanOutRow>();
         var json = new StringBuilder();
-        var count = 0;
+        var pending = new List<NewAlert>();
 
         void Flush()
         {
-            if (count == 0) return;
+            if (pending.Count == 0) return;
             json.Append(']');
             var text = json.ToString();
             var row = new TableEntity(Partition(subscriptionId), FanOutRowPrefix(changeId) + rows.Count.ToString("D4", System.Globalization.CultureInfo.InvariantCulture))
             {
                 ["ChangeId"] = changeId,
-                ["Alerts"] = count,
+                ["Alerts"] = pending.Count,
                 ["Committed"] = false,
                 ["CreatedAt"] = now,
             };
@@ -333,17 +350,17 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
                 row["Json" + part.ToString(System.Globalization.CultureInfo.InvariantCulture)] = text.Substring(part * MaxPropertyChars, Math.Min(MaxPropertyChars, text.Length - part * MaxPropertyChars));
             }
 
-            rows.Add(row);
+            rows.Add(new FanOutRow(row, pending));
             json.Clear();
-            count = 0;
+            pending = [];
         }
 
         foreach (var alert in alerts)
         {
             var one = JsonSerializer.Serialize(new FanOutAlert(alert.ConflictId, alert.Kind, alert.Revision, alert.PartyPartnerId, alert.Place), Json);
-            if (count > 0 && json.Length + 1 + one.Length + 1 > MaxFanOutRowChars) Flush();
-            json.Append(count == 0 ? '[' : ',').Append(one);
-            count++;
+            if (pending.Count > 0 && json.Length + 1 + one.Length + 1 > MaxFanOutRowChars) Flush();
+            json.Append(pending.Count == 0 ? '[' : ',').Append(one);
+            pending.Add(alert);
         }
 
         Flush();
@@ -391,6 +408,8 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
 
         return partition;
     }
+
+    private sealed record FanOutRow(TableEntity Entity, List<NewAlert> Alerts);
 
     private sealed record FanOutAlert(Guid ConflictId, string Kind, int Revision, string PartyPartnerId, StoredConversationReference? Place);
 }

@@ -1,11 +1,14 @@
 using System.Globalization;
 using System.Reflection;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using PorBot.Conflicts;
 using PorBot.Conversations;
+using PorBot.Storage;
 using PorBot.Storage.AzureStorage;
 using PorBot.Storage.Sqlite;
 
@@ -91,7 +94,7 @@ public sealed class AzureClaimStoreTests(AzuriteFixture azurite) : IAsyncLifetim
         var first = await store.LoadAsync(sub, default);
 
         var withdrawn = claim with { Status = ClaimStatus.Withdrawn, UpdatedAt = T0.AddHours(1) };
-        var second = Claim(sub, Other);
+        var second = Claim(sub, Other) with { CreatedAt = T0.AddMinutes(1), UpdatedAt = T0.AddMinutes(1) };
         Assert.True(await store.TrySaveAsync(Change(first, claims: [withdrawn, second]), default));
 
         var loaded = await store.LoadAsync(sub, default);
@@ -153,6 +156,34 @@ public sealed class AzureClaimStoreTests(AzuriteFixture azurite) : IAsyncLifetim
         var loaded = await store.LoadAsync(sub, default);
         Assert.Equal(2, loaded.Claims.Count);
         Assert.Contains(claims[Array.IndexOf(results, true)], loaded.Claims);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TrySave_AnswerLostAndTheClientRetries_IsTheSaveItMade_AndQueuesItsAlerts(bool existingSubscription)
+    {
+        var sub = Guid.NewGuid();
+        var based = SubscriptionClaims.Empty(sub);
+        if (existingSubscription)
+        {
+            Assert.True(await CreateStore().TrySaveAsync(Change(based, claims: [Claim(sub, Por)]), default));
+            based = await CreateStore().LoadAsync(sub, default);
+        }
+
+        var conflict = Conflict(sub);
+        await SeedOutboxConflictsAsync([conflict]);
+        var lossy = new LoseOneTransactionAnswer();
+        var clients = new AzureStorageClients(new AzureStorageOptions { ConnectionString = azurite.ConnectionString, TablePrefix = _clients.Prefix }, lossy);
+        var store = new AzureTableClaimStore(clients, _outbox, TimeProvider.System, NullLogger<AzureTableClaimStore>.Instance);
+        var change = Change(based, claims: [Claim(sub, Claimant, conflict.ConflictId)], conflicts: [conflict], alerts: [Alert(conflict.ConflictId, Claimant, 1)]);
+
+        Assert.True(await store.TrySaveAsync(change, default));
+
+        Assert.True(lossy.Lost);
+        Assert.Contains(change.PutClaims[0], (await CreateStore().LoadAsync(sub, default)).Claims);
+        Assert.Equal(change.Alerts[0].AlertId, Assert.Single(await DueAsync()).AlertId);
+        Assert.Equal(0, await CountFanOutRowsAsync(sub));
     }
 
     [Fact]
@@ -420,6 +451,24 @@ public sealed class AzureClaimStoreTests(AzuriteFixture azurite) : IAsyncLifetim
             ["ChangeId"] = changeId, ["Alerts"] = 1, ["Committed"] = false, ["CreatedAt"] = at,
             ["Json0"] = $$"""[{"ConflictId":"{{Guid.NewGuid():D}}","Kind":"Alert","Revision":0,"PartyPartnerId":"{{Por}}"}]""",
         });
+    }
+
+    /// <summary>Lets the first entity group transaction reach the table, then loses its answer, as a dropped connection would.</summary>
+    private sealed class LoseOneTransactionAnswer : HttpPipelinePolicy
+    {
+        public bool Lost { get; private set; }
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) => throw new NotSupportedException();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            if (!Lost && message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal))
+            {
+                Lost = true;
+                throw new IOException("The connection was reset before the answer arrived.");
+            }
+        }
     }
 
     /// <summary>An outbox that refuses the first enqueue, as a process stopping right after the save would leave it.</summary>
