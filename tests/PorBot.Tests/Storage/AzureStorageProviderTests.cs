@@ -30,6 +30,7 @@ public sealed class AzureStorageProviderTests(AzuriteFixture azurite)
         Assert.IsType<AzureConversationReferenceStore>(bot.GetRequiredService<IConversationReferenceStore>());
         Assert.IsType<AzureDialogStateStore>(bot.GetRequiredService<IDialogStateStore>());
         Assert.IsType<AzureTableClaimStore>(bot.GetRequiredService<IClaimStore>());
+        Assert.Single(bot.GetRequiredService<IEnumerable<Microsoft.Extensions.Hosting.IHostedService>>().OfType<AzureClaimFanOutRecovery>());
         var card = CardView.Of(await bot.AskAsync("lookup adventure-works.com"));
         Assert.Equal("Adventure Works", card.Texts[0]);
         Assert.Equal(2, card.Containers.Count);

@@ -222,9 +222,17 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
         {
             if (entry.GetGuid("SubscriptionId") is not { } subscriptionId || entry.GetGuid("ChangeId") is not { } changeId) continue;
             var old = time.GetUtcNow() - (entry.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue) > FanOutGracePeriod;
-            var (queued, finished) = await FinishFanOutAsync(subscriptionId, changeId, deleteUncommittedAndIndexIfNothing: old, cancellationToken);
-            added += queued;
-            if (finished > 0) logger.LogInformation("Queued the alerts of change {ChangeId} to subscription {SubscriptionId}, left unfinished ({Rows} outbox rows added)", changeId, subscriptionId, queued);
+            try
+            {
+                var (queued, finished) = await FinishFanOutAsync(subscriptionId, changeId, deleteUncommittedAndIndexIfNothing: old, cancellationToken);
+                added += queued;
+                if (finished > 0) logger.LogInformation("Queued the alerts of change {ChangeId} to subscription {SubscriptionId}, left unfinished ({Rows} outbox rows added)", changeId, subscriptionId, queued);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One fan-out the outbox refuses must not hold up the others; it is tried again on the next pass.
+                logger.LogWarning(ex, "Could not finish the fan-out of change {ChangeId} to subscription {SubscriptionId}; trying again on the next pass", changeId, subscriptionId);
+            }
         }
 
         return added;

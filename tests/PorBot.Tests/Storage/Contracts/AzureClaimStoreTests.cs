@@ -318,6 +318,27 @@ public sealed class AzureClaimStoreTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(0, await CountFanOutRowsAsync(sub));
     }
 
+    [Fact]
+    public async Task Recovery_AFanOutTheOutboxRefuses_DoesNotHoldUpTheOthers_AndIsFinishedOnTheNextPass()
+    {
+        var changes = new List<ClaimsChange>();
+        for (var i = 0; i < 2; i++)
+        {
+            var sub = Guid.NewGuid();
+            var conflict = Conflict(sub);
+            await SeedOutboxConflictsAsync([conflict]);
+            var change = Change(SubscriptionClaims.Empty(sub), conflicts: [conflict], alerts: [Alert(conflict.ConflictId, Por, i)]);
+            Assert.True(await CreateStore(FailingOnceOutbox.Wrap(_outbox)).TrySaveAsync(change, default));
+            changes.Add(change);
+        }
+
+        var recovery = CreateStore(FailingOnceOutbox.Wrap(_outbox));
+
+        Assert.Equal(1, await recovery.FinishPendingFanOutAsync(default));
+        Assert.Equal(1, await recovery.FinishPendingFanOutAsync(default));
+        Assert.Equal(changes.Select(c => c.Alerts[0].AlertId).Order(), (await DueAsync()).Select(d => d.AlertId).Order());
+    }
+
     [Theory]
     [InlineData(500)]
     [InlineData(5_000)]
