@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Lookups;
 using PorBot.Storage;
@@ -28,8 +29,8 @@ public static class MigrateToAzureCommand
     private const string Usage = """
         Usage:
           migrate-to-azure [--from PATH] [--connection-string CS] [--table-prefix PREFIX]
-        Copies partners, subscriptions (with their POR change log), conversation references and dialog state
-        from the SQLite database (default: ConnectionStrings:PorBot, i.e. data/porbot.db) into Azure Storage
+        Copies partners, subscriptions (with their POR change log), conversation references, dialog state, and
+        claims, conflicts, proofs and claim idempotency keys from the SQLite database (default: ConnectionStrings:PorBot, i.e. data/porbot.db) into Azure Storage
         (default: ConnectionStrings:AzureStorage, or Storage:Azure:TableServiceUri/QueueServiceUri with a
         managed identity). Safe to run again: unchanged rows are skipped, newer rows in Azure are kept.
         """;
@@ -124,12 +125,12 @@ public static class MigrateToAzureCommand
             await CopyPorChangesAsync(connection, cancellationToken);
             await CopyConversationReferencesAsync(connection, cancellationToken);
             await CopyDialogStateAsync(connection, cancellationToken);
+            await CopyClaimsAsync(connection, cancellationToken);
+            await CopyClaimKeysAsync(connection, cancellationToken);
 
-            var claims = await CountAsync(connection, "claims", cancellationToken);
-            var conflicts = await CountAsync(connection, "conflicts", cancellationToken);
             var outbox = await CountAsync(connection, "alert_outbox", cancellationToken);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"TODO (issue 7, part 2): claims ({claims:N0}), conflicts ({conflicts:N0}) and the alert outbox ({outbox:N0}) are not copied: they have no Azure Storage adapter yet. With Storage:Provider=AzureStorage the bot still keeps them in {database.FilePath}."));
+                $"TODO (issue 7, part 2): the alert outbox ({outbox:N0}) is not copied: it has no Azure Storage adapter yet. With Storage:Provider=AzureStorage the bot still keeps it in {database.FilePath}."));
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Done in {_clock.Elapsed.TotalSeconds:N1} s."));
         }
 
@@ -352,8 +353,208 @@ public static class MigrateToAzureCommand
             await progress.DoneAsync(results.Aggregate(WriteCounts.Zero, (a, b) => a + b));
         }
 
+        /// <summary>
+        /// Claims, conflicts and proofs, one subscription at a time, each transaction guarded by the subscription's head
+        /// row as a save is: a bot instance saving the same subscription meanwhile makes this read it again, never lose
+        /// its change. A row Azure has at a newer time (a conflict: a newer version) is kept.
+        /// </summary>
+        private async Task CopyClaimsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+        {
+            var subscriptions = new Dictionary<Guid, (List<StoredClaim> Claims, List<StoredConflict> Conflicts, List<StoredProof> Proofs)>();
+            (List<StoredClaim> Claims, List<StoredConflict> Conflicts, List<StoredProof> Proofs) Of(Guid subscriptionId) =>
+                subscriptions.TryGetValue(subscriptionId, out var found) ? found : subscriptions[subscriptionId] = ([], [], []);
+
+            await using (var command = connection.Command("""
+                SELECT conflict_id, subscription_id, current_por_partner_id, status, winner_partner_id, resolved_by, registry_synced, version, created_at, updated_at
+                FROM conflicts
+                """))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var conflict = new StoredConflict(Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(1)), reader.GetString(2),
+                        Enum.Parse<ConflictStatus>(reader.GetString(3)), reader.GetNullableString(4), reader.GetNullableString(5), reader.GetInt64(6) != 0,
+                        reader.GetInt32(7), SqliteExtensions.FromDbTime(reader.GetString(8)), SqliteExtensions.FromDbTime(reader.GetString(9)));
+                    Of(conflict.SubscriptionId).Conflicts.Add(conflict);
+                }
+            }
+
+            await using (var command = connection.Command("""
+                SELECT claim_id, subscription_id, claimant_partner_id, source, source_system, note, outcome, conflict_id, status, idempotency_key, request_hash,
+                       decided_por_partner_id, decided_by, registry_synced, created_at, updated_at
+                FROM claims
+                """))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var claim = new StoredClaim(Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(1)), reader.GetString(2), reader.GetString(3),
+                        reader.GetNullableString(4), reader.GetNullableString(5), Enum.Parse<ClaimOutcome>(reader.GetString(6)),
+                        reader.GetNullableString(7) is { } conflictId ? Guid.Parse(conflictId) : null, Enum.Parse<ClaimStatus>(reader.GetString(8)),
+                        reader.GetNullableString(9), reader.GetNullableString(10), reader.GetNullableString(11), reader.GetNullableString(12), reader.GetInt64(13) != 0,
+                        SqliteExtensions.FromDbTime(reader.GetString(14)), SqliteExtensions.FromDbTime(reader.GetString(15)));
+                    Of(claim.SubscriptionId).Claims.Add(claim);
+                }
+            }
+
+            await using (var command = connection.Command("""
+                SELECT p.proof_id, p.conflict_id, c.subscription_id, p.partner_id, p.description, p.link, p.added_by, p.created_at
+                FROM conflict_proofs p JOIN conflicts c ON c.conflict_id = p.conflict_id
+                """))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var proof = new StoredProof(Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(1)), reader.GetString(3), reader.GetString(4),
+                        reader.GetNullableString(5), reader.GetString(6), SqliteExtensions.FromDbTime(reader.GetString(7)));
+                    Of(Guid.Parse(reader.GetString(2))).Proofs.Add(proof);
+                }
+            }
+
+            var results = new ClaimCopyCounts[subscriptions.Count];
+            var all = subscriptions.ToList();
+            await Parallel.ForEachAsync(Enumerable.Range(0, all.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                var (subscriptionId, rows) = all[i];
+                results[i] = await CopySubscriptionClaimsAsync(subscriptionId, rows.Claims, rows.Conflicts, rows.Proofs, ct);
+            });
+
+            var total = results.Aggregate(ClaimCopyCounts.Zero, (a, b) => a + b);
+            await new Progress(output, "claims", subscriptions.Values.Sum(s => s.Claims.Count)).DoneAsync(total.Claims);
+            await new Progress(output, "conflicts", subscriptions.Values.Sum(s => s.Conflicts.Count)).DoneAsync(total.Conflicts);
+            await new Progress(output, "proofs", subscriptions.Values.Sum(s => s.Proofs.Count)).DoneAsync(total.Proofs);
+        }
+
+        private async Task<ClaimCopyCounts> CopySubscriptionClaimsAsync(Guid subscriptionId, List<StoredClaim> claims, List<StoredConflict> conflicts, List<StoredProof> proofs,
+            CancellationToken cancellationToken)
+        {
+            const int maxAttempts = 5;
+            var table = clients.Table(AzureTableNames.Claims);
+            for (var attempt = 1; ; attempt++)
+            {
+                var azure = await AzureTableClaimStore.ReadPartitionAsync(table, subscriptionId, cancellationToken);
+                var azureClaims = azure.Claims.ToDictionary(e => e.GetGuid("ClaimId")!.Value, e => e.GetDateTimeOffset("UpdatedAt") ?? default);
+                var azureConflicts = azure.Conflicts.ToDictionary(e => e.GetGuid("ConflictId")!.Value, e => (e.GetInt32("Version") ?? 0, e.GetDateTimeOffset("UpdatedAt") ?? default));
+                var azureProofs = azure.Proofs.Select(e => e.GetGuid("ProofId")!.Value).ToHashSet();
+
+                var writes = new List<TableEntity>();
+                var index = new List<TableEntity>();
+                var counts = ClaimCopyCounts.Zero;
+                foreach (var claim in claims)
+                {
+                    var compared = azureClaims.TryGetValue(claim.ClaimId, out var at) ? at.CompareTo(claim.UpdatedAt) : -1;
+                    counts += new ClaimCopyCounts(Count(compared), WriteCounts.Zero, WriteCounts.Zero);
+                    if (compared >= 0) continue;
+                    writes.Add(AzureClaimRows.ToEntity(claim));
+                    index.Add(AzureClaimRows.IdIndex(claim.ClaimId, AzureClaimRows.ClaimKind, subscriptionId));
+                }
+
+                foreach (var conflict in conflicts)
+                {
+                    var compared = azureConflicts.TryGetValue(conflict.ConflictId, out var at) ? at.CompareTo((conflict.Version, conflict.UpdatedAt)) : -1;
+                    counts += new ClaimCopyCounts(WriteCounts.Zero, Count(compared), WriteCounts.Zero);
+                    if (compared >= 0) continue;
+                    writes.Add(AzureClaimRows.ToEntity(conflict));
+                    index.Add(AzureClaimRows.IdIndex(conflict.ConflictId, AzureClaimRows.ConflictKind, subscriptionId));
+                }
+
+                foreach (var proof in proofs)
+                {
+                    var there = azureProofs.Contains(proof.ProofId);
+                    counts += new ClaimCopyCounts(WriteCounts.Zero, WriteCounts.Zero, Count(there ? 0 : -1));
+                    if (!there) writes.Add(AzureClaimRows.ToEntity(subscriptionId, proof));
+                }
+
+                if (writes.Count == 0 && azure.Head is not null) return counts;
+
+                // As a save does: index rows first, so no copied claim is ever without one.
+                await Task.WhenAll(index.Select(e => clients.Table(AzureTableNames.ClaimIndex).UpsertEntityAsync(e, TableUpdateMode.Replace, cancellationToken)));
+                var etag = azure.Head?.ETag;
+                try
+                {
+                    foreach (var chunk in writes.Count == 0 ? [[]] : writes.Chunk(99))
+                    {
+                        var head = AzureClaimRows.Head(subscriptionId, Guid.NewGuid(), DateTimeOffset.UtcNow);
+                        var actions = new List<TableTransactionAction>
+                        {
+                            etag is { } current
+                                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, head, current)
+                                : new TableTransactionAction(TableTransactionActionType.Add, head),
+                        };
+                        actions.AddRange(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)));
+                        var response = await table.SubmitTransactionAsync(actions, cancellationToken);
+                        etag = response.Value[0].Headers.ETag;
+                    }
+
+                    return counts;
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < maxAttempts)
+                {
+                    // A bot instance saved this subscription since it was read: compare again with what it saved.
+                }
+            }
+        }
+
+        private static WriteCounts Count(int azureComparedToSqlite) => azureComparedToSqlite switch
+        {
+            < 0 => new WriteCounts(1, 0, 0),
+            0 => new WriteCounts(0, 1, 0),
+            _ => new WriteCounts(0, 0, 1),
+        };
+
+        /// <summary>
+        /// The idempotency keys of recorded claims and the cancelled claim cards. A key is taken once for good, so one
+        /// Azure already has is kept as it is (counted unchanged when it says the same).
+        /// </summary>
+        private async Task CopyClaimKeysAsync(SqliteConnection connection, CancellationToken cancellationToken)
+        {
+            var keys = new List<(ClaimKey Key, DateTimeOffset At)>();
+            await using (var command = connection.Command("""
+                SELECT idempotency_key, request_hash, claim_id, subscription_id, created_at, 0 FROM claims WHERE idempotency_key IS NOT NULL
+                UNION ALL
+                SELECT idempotency_key, NULL, NULL, NULL, cancelled_at, 1 FROM cancelled_claim_cards
+                """))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var key = new ClaimKey(reader.GetString(0), reader.GetNullableString(1),
+                        reader.GetNullableString(2) is { } claimId ? Guid.Parse(claimId) : null,
+                        reader.GetNullableString(3) is { } subscriptionId ? Guid.Parse(subscriptionId) : null,
+                        reader.GetInt64(5) != 0);
+                    keys.Add((key, SqliteExtensions.FromDbTime(reader.GetString(4))));
+                }
+            }
+
+            var table = clients.Table(AzureTableNames.ClaimKeys);
+            var results = new WriteCounts[keys.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, keys.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                var (key, at) = keys[i];
+                try
+                {
+                    await table.AddEntityAsync(AzureClaimRows.ToEntity(key, at), ct);
+                    results[i] = new WriteCounts(1, 0, 0);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 409)
+                {
+                    var existing = await table.GetEntityAsync<TableEntity>(AzureClaimRows.KeyPartition(key.Key), AzureClaimRows.KeyRow, cancellationToken: ct);
+                    results[i] = AzureClaimRows.ToKey(existing.Value) == key ? new WriteCounts(0, 1, 0) : new WriteCounts(0, 0, 1);
+                }
+            });
+            await new Progress(output, "claim keys", keys.Count).DoneAsync(results.Aggregate(WriteCounts.Zero, (a, b) => a + b));
+        }
+
         private static async Task<long> CountAsync(SqliteConnection connection, string table, CancellationToken cancellationToken) =>
             Convert.ToInt64(await connection.Command($"SELECT count(*) FROM {table}").ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    private sealed record ClaimCopyCounts(WriteCounts Claims, WriteCounts Conflicts, WriteCounts Proofs)
+    {
+        public static ClaimCopyCounts Zero { get; } = new(WriteCounts.Zero, WriteCounts.Zero, WriteCounts.Zero);
+
+        public static ClaimCopyCounts operator +(ClaimCopyCounts a, ClaimCopyCounts b) =>
+            new(a.Claims + b.Claims, a.Conflicts + b.Conflicts, a.Proofs + b.Proofs);
     }
 
     /// <summary>One line per second at most while a section runs, and one summary line when it ends.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Integrations.Registry;
 using PorBot.Lookups;
@@ -11,9 +12,9 @@ namespace PorBot.Storage;
 public static class StorageExtensions
 {
     /// <summary>
-    /// The stores chosen by <c>Storage:Provider</c> (conversation references, dialog state, the POR
+    /// The stores chosen by <c>Storage:Provider</c> (conversation references, dialog state, claims, the POR
     /// registry unless <c>Registry:Provider=Remote</c>). The SQLite file is opened with either provider:
-    /// claims, conflicts and the alert outbox still live only there (Azure adapters: issue 7, part 2).
+    /// the alert outbox and alert channel designations still live only there (Azure adapters: issue 7, part 2).
     /// </summary>
     public static IHostApplicationBuilder AddPorBotStorage(this IHostApplicationBuilder builder)
     {
@@ -68,5 +69,9 @@ public static class StorageExtensions
         services.AddSingleton<IConversationReferenceStore, AzureConversationReferenceStore>();
         services.AddSingleton<IDialogStateStore, AzureDialogStateStore>();
         services.AddSingleton<IPorRegistry, AzureTablePorRegistry>();
+        // Claims, conflicts and proofs; AddConflicts keeps the SQLite store only when none is registered here.
+        services.AddSingleton<AzureTableClaimStore>();
+        services.AddSingleton<IClaimStore>(sp => sp.GetRequiredService<AzureTableClaimStore>());
+        services.AddHostedService<AzureClaimFanOutRecovery>();
     }
 }

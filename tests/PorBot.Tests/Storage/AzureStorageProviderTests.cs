@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Lookups;
 using PorBot.Storage;
@@ -28,6 +29,8 @@ public sealed class AzureStorageProviderTests(AzuriteFixture azurite)
         Assert.IsType<AzureTablePorRegistry>(bot.GetRequiredService<IPorRegistry>());
         Assert.IsType<AzureConversationReferenceStore>(bot.GetRequiredService<IConversationReferenceStore>());
         Assert.IsType<AzureDialogStateStore>(bot.GetRequiredService<IDialogStateStore>());
+        Assert.IsType<AzureTableClaimStore>(bot.GetRequiredService<IClaimStore>());
+        Assert.Single(bot.GetRequiredService<IEnumerable<Microsoft.Extensions.Hosting.IHostedService>>().OfType<AzureClaimFanOutRecovery>());
         var card = CardView.Of(await bot.AskAsync("lookup adventure-works.com"));
         Assert.Equal("Adventure Works", card.Texts[0]);
         Assert.Equal(2, card.Containers.Count);

@@ -1,9 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using PorBot.Cli;
+using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Lookups;
 using PorBot.Storage.AzureStorage;
+using PorBot.Storage.Sqlite;
 using PorBot.Tests.Registry;
 
 namespace PorBot.Tests.Storage;
@@ -25,6 +29,22 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         """;
 
     private static readonly Guid ContosoOffice = Guid.Parse("9b0c1d2e-3f4a-4b6c-9d7e-8f9a0b1c2d12");
+    private static readonly Guid ContosoAzure = Guid.Parse("8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c11");
+    private static readonly DateTimeOffset ClaimedAt = new(2026, 3, 2, 9, 15, 30, TimeSpan.Zero);
+
+    // On ContosoAzure (POR 4412345), Fabrikam's API claim opened a conflict, with proof; on ContosoOffice a chat
+    // claim is pending, the customer's decision recorded but not yet in the registry; and a claim card was cancelled.
+    private static readonly StoredConflict SeededConflict = new(Guid.Parse("c1000000-0000-4000-8000-000000000001"), ContosoAzure, "4412345",
+        ConflictStatus.Open, null, null, true, 2, ClaimedAt, ClaimedAt.AddMinutes(5));
+
+    private static readonly StoredClaim ApiClaim = new(Guid.Parse("a1000000-0000-4000-8000-000000000001"), ContosoAzure, "5523456", "api:crm", "Dynamics",
+        "Signed in March", ClaimOutcome.Conflict, SeededConflict.ConflictId, ClaimStatus.Active, "api:crm:order-42", "hash-42", null, null, true, ClaimedAt, ClaimedAt);
+
+    private static readonly StoredClaim PendingClaim = new(Guid.Parse("a1000000-0000-4000-8000-000000000002"), ContosoOffice, "4412345", ClaimSources.Chat, null,
+        null, ClaimOutcome.Pending, null, ClaimStatus.Won, null, "hash-7", "4412345", "aad-customer", false, ClaimedAt.AddHours(1), ClaimedAt.AddHours(2));
+
+    private static readonly StoredProof SeededProof = new(Guid.Parse("b1000000-0000-4000-8000-000000000001"), SeededConflict.ConflictId, "5523456",
+        "Azure landing zone, SOW 42", "https://fabrikam.example/sow/42", "aad-fabrikam", ClaimedAt.AddMinutes(5));
 
     private RegistryTestDatabase _db = null!;
     private AzureStorageClients _clients = null!;
@@ -50,6 +70,7 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         var dialogs = new SqliteDialogStateStore(_db.Database, TimeProvider.System);
         Assert.True(await dialogs.TrySaveAsync(new DialogKey("t", "a:chat-1", "29:u"), JsonSerializer.SerializeToElement(new { step = 1 }), 0, default));
         Assert.True(await dialogs.TrySaveAsync(new DialogKey("t", "a:chat-1", "29:u"), JsonSerializer.SerializeToElement(new { step = 2 }), 1, default));
+        await SeedClaimsAsync();
     }
 
     public async Task DisposeAsync() => await _db.DisposeAsync();
@@ -65,7 +86,11 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         Assert.Contains("POR change log: 1 entries copied", run.Output, StringComparison.Ordinal);
         Assert.Contains("conversation references: 2 read, 2 copied", run.Output, StringComparison.Ordinal);
         Assert.Contains("dialog state: 1 read, 1 copied", run.Output, StringComparison.Ordinal);
-        Assert.Contains("TODO (issue 7, part 2): claims (0), conflicts (0) and the alert outbox (0) are not copied", run.Output, StringComparison.Ordinal);
+        Assert.Contains("claims: 2 read, 2 copied", run.Output, StringComparison.Ordinal);
+        Assert.Contains("conflicts: 1 read, 1 copied", run.Output, StringComparison.Ordinal);
+        Assert.Contains("proofs: 1 read, 1 copied", run.Output, StringComparison.Ordinal);
+        Assert.Contains("claim keys: 2 read, 2 copied", run.Output, StringComparison.Ordinal);
+        Assert.Contains("TODO (issue 7, part 2): the alert outbox (0) is not copied", run.Output, StringComparison.Ordinal);
 
         var registry = new AzureTablePorRegistry(_clients, TimeProvider.System);
         var office = await registry.GetSubscriptionAsync(ContosoOffice, default);
@@ -83,6 +108,19 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         var dialog = await new AzureDialogStateStore(_clients, TimeProvider.System).GetAsync(new DialogKey("t", "a:chat-1", "29:u"), default);
         Assert.Equal(2, dialog!.Version);
         Assert.Equal(2, dialog.State.GetProperty("step").GetInt32());
+
+        var claims = ClaimStore();
+        var azure = await claims.LoadAsync(ContosoAzure, default);
+        Assert.NotNull(azure.ConcurrencyToken);
+        Assert.Equal(ApiClaim, Assert.Single(azure.Claims));
+        Assert.Equal(SeededConflict, Assert.Single(azure.Conflicts));
+        Assert.Equal(SeededProof, Assert.Single(azure.Proofs));
+        Assert.Equal(PendingClaim, Assert.Single((await claims.LoadAsync(ContosoOffice, default)).Claims));
+        Assert.Equal(ContosoAzure, await claims.FindSubscriptionAsync(SeededConflict.ConflictId, default));
+        Assert.Equal(ContosoOffice, await claims.FindSubscriptionAsync(PendingClaim.ClaimId, default));
+        Assert.Equal(new ClaimKey("api:crm:order-42", "hash-42", ApiClaim.ClaimId, ContosoAzure, false), await claims.FindKeyAsync("api:crm:order-42", default));
+        Assert.Equal(new ClaimKey("card:cancelled-1", null, null, null, true), await claims.FindKeyAsync("card:cancelled-1", default));
+        Assert.False(await claims.CancelKeyAsync("api:crm:order-42", default));
     }
 
     [Fact]
@@ -98,6 +136,10 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         Assert.Contains("subscriptions: 2 read, 0 copied, 2 unchanged", again.Output, StringComparison.Ordinal);
         Assert.Contains("conversation references: 2 read, 0 copied, 2 unchanged", again.Output, StringComparison.Ordinal);
         Assert.Contains("dialog state: 1 read, 0 copied, 1 unchanged", again.Output, StringComparison.Ordinal);
+        Assert.Contains("claims: 2 read, 0 copied, 2 unchanged", again.Output, StringComparison.Ordinal);
+        Assert.Contains("conflicts: 1 read, 0 copied, 1 unchanged", again.Output, StringComparison.Ordinal);
+        Assert.Contains("proofs: 1 read, 0 copied, 1 unchanged", again.Output, StringComparison.Ordinal);
+        Assert.Contains("claim keys: 2 read, 0 copied, 2 unchanged", again.Output, StringComparison.Ordinal);
         Assert.Equal(before, await AzureTableDump.AllAsync(_clients));
     }
 
@@ -115,6 +157,33 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         Assert.Contains("dialog state: 1 read, 0 copied, 0 unchanged, 1 kept (newer in Azure)", again.Output, StringComparison.Ordinal);
         Assert.Equal("4412345", (await new AzureTablePorRegistry(_clients, TimeProvider.System).GetSubscriptionAsync(ContosoOffice, default))!.PorPartnerId);
         Assert.Equal(3, (await dialogs.GetAsync(new DialogKey("t", "a:chat-1", "29:u"), default))!.Version);
+    }
+
+    [Fact]
+    public async Task Migrate_RunAgainAfterClaimsChangedOnBothSides_CopiesWhatSqliteChanged_KeepsWhatAzureChanged()
+    {
+        await MigrateAsync();
+        var claims = ClaimStore();
+        var azure = await claims.LoadAsync(ContosoAzure, default);
+        var withdrawnInAzure = ApiClaim with { Status = ClaimStatus.Withdrawn, UpdatedAt = ClaimedAt.AddDays(1) };
+        var resolvedInAzure = SeededConflict with { Status = ConflictStatus.Resolved, WinnerPartnerId = "4412345", Version = 3, UpdatedAt = ClaimedAt.AddDays(1) };
+        Assert.True(await claims.TrySaveAsync(new ClaimsChange(azure, [withdrawnInAzure], [resolvedInAzure], [], []), default));
+        await using (var connection = await _db.Database.OpenAsync(default))
+        {
+            await connection.Command("UPDATE claims SET registry_synced = 1, updated_at = $at WHERE claim_id = $id")
+                .With("$at", ClaimedAt.AddHours(3).ToDbTime()).With("$id", PendingClaim.ClaimId.ToString("D")).ExecuteNonQueryAsync();
+            await connection.Command("UPDATE claims SET note = 'changed in SQLite', updated_at = $at WHERE claim_id = $id")
+                .With("$at", ClaimedAt.AddHours(3).ToDbTime()).With("$id", ApiClaim.ClaimId.ToString("D")).ExecuteNonQueryAsync();
+        }
+
+        var again = await MigrateAsync();
+
+        Assert.Contains("claims: 2 read, 1 copied, 0 unchanged, 1 kept (newer in Azure)", again.Output, StringComparison.Ordinal);
+        Assert.Contains("conflicts: 1 read, 0 copied, 0 unchanged, 1 kept (newer in Azure)", again.Output, StringComparison.Ordinal);
+        var kept = await claims.LoadAsync(ContosoAzure, default);
+        Assert.Equal(withdrawnInAzure, Assert.Single(kept.Claims));
+        Assert.Equal(resolvedInAzure, Assert.Single(kept.Conflicts));
+        Assert.True(Assert.Single((await claims.LoadAsync(ContosoOffice, default)).Claims).RegistrySynced);
     }
 
     [Fact]
@@ -161,6 +230,42 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("Usage:", run.Error, StringComparison.Ordinal);
+    }
+
+    private AzureTableClaimStore ClaimStore() => new(_clients, new SqliteAlertOutbox(_db.Database, TimeProvider.System, Options.Create(new AlertDeliveryOptions())),
+        TimeProvider.System, NullLogger<AzureTableClaimStore>.Instance);
+
+    // Straight into the tables of migrations 004, 005 and 007: what the command reads, whatever writes it today.
+    private async Task SeedClaimsAsync()
+    {
+        await using var connection = await _db.Database.OpenAsync(default);
+        await connection.Command("""
+            INSERT INTO conflicts (conflict_id, subscription_id, current_por_partner_id, status, winner_partner_id, resolved_by, registry_synced, version, created_at, updated_at)
+            VALUES ($id, $sub, $por, $status, NULL, NULL, 1, $version, $created, $updated)
+            """).With("$id", SeededConflict.ConflictId.ToString("D")).With("$sub", SeededConflict.SubscriptionId.ToString("D")).With("$por", SeededConflict.CurrentPorPartnerId)
+            .With("$status", SeededConflict.Status.ToString()).With("$version", SeededConflict.Version)
+            .With("$created", SeededConflict.CreatedAt.ToDbTime()).With("$updated", SeededConflict.UpdatedAt.ToDbTime()).ExecuteNonQueryAsync();
+        foreach (var claim in new[] { ApiClaim, PendingClaim })
+        {
+            await connection.Command("""
+                INSERT INTO claims (claim_id, subscription_id, claimant_partner_id, source, source_system, note, outcome, conflict_id, status, idempotency_key,
+                                    request_hash, decided_por_partner_id, decided_by, registry_synced, created_at, updated_at)
+                VALUES ($id, $sub, $partner, $source, $system, $note, $outcome, $conflict, $status, $key, $hash, $decided, $by, $synced, $created, $updated)
+                """).With("$id", claim.ClaimId.ToString("D")).With("$sub", claim.SubscriptionId.ToString("D")).With("$partner", claim.ClaimantPartnerId)
+                .With("$source", claim.Source).With("$system", claim.SourceSystem).With("$note", claim.Note).With("$outcome", claim.Outcome.ToString())
+                .With("$conflict", claim.ConflictId?.ToString("D")).With("$status", claim.Status.ToString()).With("$key", claim.IdempotencyKey)
+                .With("$hash", claim.RequestHash).With("$decided", claim.DecidedPorPartnerId).With("$by", claim.DecidedBy).With("$synced", claim.RegistrySynced ? 1 : 0)
+                .With("$created", claim.CreatedAt.ToDbTime()).With("$updated", claim.UpdatedAt.ToDbTime()).ExecuteNonQueryAsync();
+        }
+
+        await connection.Command("""
+            INSERT INTO conflict_proofs (proof_id, conflict_id, partner_id, description, link, added_by, created_at)
+            VALUES ($id, $conflict, $partner, $description, $link, $by, $created)
+            """).With("$id", SeededProof.ProofId.ToString("D")).With("$conflict", SeededProof.ConflictId.ToString("D")).With("$partner", SeededProof.PartnerId)
+            .With("$description", SeededProof.Description).With("$link", SeededProof.Link).With("$by", SeededProof.AddedBy)
+            .With("$created", SeededProof.CreatedAt.ToDbTime()).ExecuteNonQueryAsync();
+        await connection.Command("INSERT INTO cancelled_claim_cards (idempotency_key, cancelled_at) VALUES ('card:cancelled-1', $at)")
+            .With("$at", ClaimedAt.ToDbTime()).ExecuteNonQueryAsync();
     }
 
     private Task<CliRun> MigrateAsync() => RunAsync(["--from", _db.Path, "--connection-string", azurite.ConnectionString, "--table-prefix", _clients.Prefix]);

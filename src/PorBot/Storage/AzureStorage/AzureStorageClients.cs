@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Queues;
@@ -14,6 +15,12 @@ public sealed class AzureStorageClients
     private readonly Dictionary<string, TableClient> _tables = new(StringComparer.Ordinal);
 
     public AzureStorageClients(AzureStorageOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <param name="perTryPolicy">Sees every attempt of every table request (tests lose a response with it, as a network would).</param>
+    internal AzureStorageClients(AzureStorageOptions options, HttpPipelinePolicy? perTryPolicy)
     {
         ArgumentNullException.ThrowIfNull(options);
         Prefix = options.TablePrefix;
@@ -21,6 +28,7 @@ public sealed class AzureStorageClients
         var queueOptions = new QueueClientOptions();
         Tune(tableOptions.Retry);
         Tune(queueOptions.Retry);
+        if (perTryPolicy is not null) tableOptions.AddPolicy(perTryPolicy, HttpPipelinePosition.PerRetry);
         if (options.UsesConnectionString)
         {
             Tables = new TableServiceClient(options.ConnectionString, tableOptions);
@@ -97,6 +105,15 @@ public static class AzureTableNames
     /// <summary>The name search index (see <see cref="AzureNameIndex"/>).</summary>
     public const string RegistryNames = "RegistryNames";
 
+    /// <summary>One partition per subscription: its claims, conflicts and proofs, and the fan-out of a change not yet queued (see <see cref="AzureTableClaimStore"/>).</summary>
+    public const string Claims = "Claims";
+
+    /// <summary>Claim and conflict id → subscription, and the changes whose alerts may still have to be queued.</summary>
+    public const string ClaimIndex = "ClaimIndex";
+
+    /// <summary>Idempotency keys of the claims API and of claim cards: the first request to take one, or a cancelled card.</summary>
+    public const string ClaimKeys = "ClaimKeys";
+
     public static IReadOnlyList<string> All { get; } =
-        [ConversationReferences, DialogState, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames];
+        [ConversationReferences, DialogState, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames, Claims, ClaimIndex, ClaimKeys];
 }
