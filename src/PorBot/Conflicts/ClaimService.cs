@@ -21,6 +21,7 @@ public sealed partial class ClaimService(
     SqliteDatabase database,
     IPorRegistry registry,
     IConversationReferenceStore references,
+    IAlertOutbox outbox,
     TimeProvider time,
     ILogger<ClaimService> logger)
 {
@@ -90,6 +91,7 @@ public sealed partial class ClaimService(
             }
 
             var targets = await TargetsAsync(parties, cancellationToken);
+            var owed = new List<NewAlert>();
             await using (var connection = await database.OpenAsync(cancellationToken))
             await using (var transaction = connection.BeginTransaction())
             {
@@ -108,8 +110,8 @@ public sealed partial class ClaimService(
                         WHERE conflict_id = $id AND status = 'Active'
                         """, transaction)
                         .With("$winner", winnerPartnerId).With("$now", now).With("$id", Id(state.ConflictId)).ExecuteNonQueryAsync(cancellationToken);
-                    await QueueAsync(connection, transaction, state.ConflictId, "Update", state.Version + 1, parties, targets, cancellationToken);
-                    await transaction.CommitAsync(cancellationToken);
+                    await QueueAsync(connection, transaction, owed, state.ConflictId, "Update", state.Version + 1, parties, targets, cancellationToken);
+                    await CommitAsync(transaction, owed, cancellationToken);
                     logger.LogInformation("Conflict {ConflictId} resolved for partner {Winner} by {ResolvedBy}", state.ConflictId, winnerPartnerId, resolvedBy);
                     return await FinishRegistryAsync(state.ConflictId, cancellationToken);
                 }
@@ -223,6 +225,7 @@ public sealed partial class ClaimService(
             var parties = Parties(state);
             var targets = await TargetsAsync(parties, cancellationToken);
             await using var connection = await database.OpenAsync(cancellationToken);
+            var owed = new List<NewAlert>();
             await using var transaction = connection.BeginTransaction();
             var duplicate = await connection.Command("""
                 SELECT 1 FROM conflict_proofs WHERE conflict_id = $id AND partner_id = $partner AND description = $description AND link IS $link
@@ -243,8 +246,8 @@ public sealed partial class ClaimService(
                 .With("$proof", Id(Guid.NewGuid())).With("$id", Id(state.ConflictId)).With("$partner", request.PartnerId)
                 .With("$description", description).With("$link", link).With("$by", request.AddedBy).With("$now", now)
                 .ExecuteNonQueryAsync(cancellationToken);
-            await QueueAsync(connection, transaction, state.ConflictId, "Update", state.Version + 1, parties, targets, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await QueueAsync(connection, transaction, owed, state.ConflictId, "Update", state.Version + 1, parties, targets, cancellationToken);
+            await CommitAsync(transaction, owed, cancellationToken);
             logger.LogInformation("Proof of execution added to conflict {ConflictId} by partner {Partner}", state.ConflictId, request.PartnerId);
             return (await GetConflictAsync(state.ConflictId, cancellationToken))!;
         }
@@ -306,6 +309,7 @@ public sealed partial class ClaimService(
             var targets = await TargetsAsync(parties, cancellationToken);
 
             await using var connection = await database.OpenAsync(cancellationToken);
+            var owed = new List<NewAlert>();
             await using var transaction = connection.BeginTransaction();
             var now = time.GetUtcNow().ToDbTime();
             var changed = await connection.Command("UPDATE claims SET status = 'Withdrawn', updated_at = $now WHERE claim_id = $id AND status = 'Active'", transaction)
@@ -322,10 +326,10 @@ public sealed partial class ClaimService(
                     """, transaction)
                     .With("$now", now).With("$id", Id(conflict.ConflictId)).With("$version", conflict.Version).ExecuteNonQueryAsync(cancellationToken);
                 if (bumped == 0) continue;
-                await QueueAsync(connection, transaction, conflict.ConflictId, "Update", conflict.Version + 1, parties, targets, cancellationToken);
+                await QueueAsync(connection, transaction, owed, conflict.ConflictId, "Update", conflict.Version + 1, parties, targets, cancellationToken);
             }
 
-            await transaction.CommitAsync(cancellationToken);
+            await CommitAsync(transaction, owed, cancellationToken);
             return true;
         }
 
@@ -372,6 +376,7 @@ public sealed partial class ClaimService(
         var targets = await TargetsAsync(parties, cancellationToken);
 
         await using var connection = await database.OpenAsync(cancellationToken);
+        var owed = new List<NewAlert>();
         await using var transaction = connection.BeginTransaction();
         var now = time.GetUtcNow().ToDbTime();
 
@@ -434,14 +439,14 @@ public sealed partial class ClaimService(
         {
             // Every party gets the alert once per conversation (rows already queued are kept as they are);
             // parties alerted before also get an update: the conflict now has another claimant.
-            await QueueAsync(connection, transaction, id, "Alert", 0, parties, targets, cancellationToken);
+            await QueueAsync(connection, transaction, owed, id, "Alert", 0, parties, targets, cancellationToken);
             if (open is not null)
             {
-                await QueueAsync(connection, transaction, id, "Update", open.Version + 1, parties.Where(p => p != claimantId).ToList(), targets, cancellationToken);
+                await QueueAsync(connection, transaction, owed, id, "Update", open.Version + 1, parties.Where(p => p != claimantId).ToList(), targets, cancellationToken);
             }
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        await CommitAsync(transaction, owed, cancellationToken);
         logger.LogInformation("Claim {ClaimId} by partner {Partner} on {SubscriptionId}: {Outcome}", claimId, claimantId, request.SubscriptionId, outcome);
         return new ClaimResult(claimId, outcome, conflictId);
     }
@@ -612,7 +617,7 @@ public sealed partial class ClaimService(
         return targets;
     }
 
-    private Task<int> QueueAsync(SqliteConnection connection, SqliteTransaction transaction, Guid conflictId, string kind, int revision,
+    private Task<int> QueueAsync(SqliteConnection connection, SqliteTransaction transaction, List<NewAlert> owed, Guid conflictId, string kind, int revision,
         IReadOnlyList<string> parties, Dictionary<string, List<StoredConversationReference>> targets, CancellationToken cancellationToken)
     {
         var alerts = new List<NewAlert>();
@@ -622,7 +627,21 @@ public sealed partial class ClaimService(
             alerts.AddRange(places.Select(place => new NewAlert(conflictId, kind, revision, party, place)));
         }
 
+        // Until claims move behind IClaimStore (issue 7, part 2): an outbox outside this file gets the alerts once the change is committed.
+        if (outbox is not SqliteAlertOutbox)
+        {
+            owed.AddRange(alerts);
+            return Task.FromResult(0);
+        }
+
         return SqliteAlertOutbox.InsertAsync(connection, transaction, alerts, time.GetUtcNow(), cancellationToken);
+    }
+
+    /// <summary>Commits, then queues the alerts the change owes an outbox outside the SQLite file (a crash in between loses them: interim).</summary>
+    private async Task CommitAsync(SqliteTransaction transaction, List<NewAlert> owed, CancellationToken cancellationToken)
+    {
+        await transaction.CommitAsync(cancellationToken);
+        if (owed.Count > 0) await outbox.EnqueueAsync(owed, CancellationToken.None);
     }
 
     private static string RequestHash(ClaimRequest request)

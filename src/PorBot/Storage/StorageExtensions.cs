@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Integrations.Registry;
 using PorBot.Lookups;
@@ -12,8 +13,8 @@ public static class StorageExtensions
 {
     /// <summary>
     /// The stores chosen by <c>Storage:Provider</c> (conversation references, dialog state, the POR
-    /// registry unless <c>Registry:Provider=Remote</c>). The SQLite file is opened with either provider:
-    /// claims, conflicts and the alert outbox still live only there (Azure adapters: issue 7, part 2).
+    /// registry unless <c>Registry:Provider=Remote</c>, the alert outbox). The SQLite file is opened with either
+    /// provider: claims and conflicts still live only there (Azure adapters: issue 7, part 2).
     /// </summary>
     public static IHostApplicationBuilder AddPorBotStorage(this IHostApplicationBuilder builder)
     {
@@ -68,5 +69,7 @@ public static class StorageExtensions
         services.AddSingleton<IConversationReferenceStore, AzureConversationReferenceStore>();
         services.AddSingleton<IDialogStateStore, AzureDialogStateStore>();
         services.AddSingleton<IPorRegistry, AzureTablePorRegistry>();
+        // Before AddConflicts, whose TryAdd of the SQLite outbox then leaves it alone.
+        services.AddSingleton<IAlertOutbox, AzureQueueAlertOutbox>();
     }
 }
