@@ -51,9 +51,6 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
     private static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
     private static readonly TimeSpan NeverExpires = TimeSpan.FromSeconds(-1);
 
-    // A leased row's message stays hidden a little past the lease: it reappears only once the lease has run out.
-    private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
-
     private readonly TableClient _table;
     private readonly TableClient _index;
     private readonly QueueClient _queue;
@@ -948,7 +945,7 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
     {
         OutboxStatus.Pending => row.NextAttemptAt,
         OutboxStatus.Unknown => row.HeldReason is null ? row.NextAttemptAt : now + _policy.HeldRecheck,
-        OutboxStatus.Sending => (row.LeaseUntil ?? now) + LeaseMargin,
+        OutboxStatus.Sending => (row.LeaseUntil ?? now) + _policy.LeaseMargin,
         // Settled rows need nothing more; Waiting rows are found through their index.
         _ => null,
     };
@@ -1063,7 +1060,8 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
 /// <param name="FailureBackoff">The wait after the first failure, doubled after each.</param>
 /// <param name="RowGrace">How long a message may point at a row not written yet (messages go first) before that counts as a failure.</param>
 /// <param name="HeldRecheck">How often a held Unknown row's message comes back (the row waits for an operator; nothing is sent).</param>
-internal sealed record QueuePolicy(int MaxFailures, TimeSpan FailureBackoff, TimeSpan RowGrace, TimeSpan HeldRecheck)
+/// <param name="LeaseMargin">How long past its lease a leased row's message stays hidden: it reappears only once the lease has run out.</param>
+internal sealed record QueuePolicy(int MaxFailures, TimeSpan FailureBackoff, TimeSpan RowGrace, TimeSpan HeldRecheck, TimeSpan LeaseMargin)
 {
-    public static QueuePolicy Default { get; } = new(5, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));
+    public static QueuePolicy Default { get; } = new(5, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromSeconds(5));
 }
