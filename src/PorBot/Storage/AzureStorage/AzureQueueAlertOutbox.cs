@@ -422,21 +422,23 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
         _receiving.Dispose();
     }
 
-    /// <summary>Copies rows from SQLite as they are (migrate-to-azure): rows already in Azure are left alone.</summary>
-    /// <returns>How many were copied, and how many were there already.</returns>
-    internal async Task<(int Copied, int Unchanged)> ImportAsync(IReadOnlyList<AlertOutboxRow> rows, CancellationToken cancellationToken)
+    /// <summary>Copies rows from SQLite as they are (migrate-to-azure): rows already in Azure are left alone; copied rows that need work get their message.</summary>
+    /// <returns>How many were copied (and how many of those were queued), and how many were there already.</returns>
+    internal async Task<(int Copied, int Queued, int AlreadyThere)> ImportAsync(IReadOnlyList<AlertOutboxRow> rows, CancellationToken cancellationToken)
     {
         var copied = 0;
-        var unchanged = 0;
+        var queued = 0;
+        var alreadyThere = 0;
         foreach (var conflict in rows.GroupBy(r => r.PartitionKey, StringComparer.Ordinal))
         {
             var existing = await ExistingAlertIdsAsync(Guid.Parse(conflict.Key), cancellationToken);
             var missing = conflict.Where(r => !existing.Contains(r.GetAlertId())).ToList();
-            unchanged += conflict.Count() - missing.Count;
+            alreadyThere += conflict.Count() - missing.Count;
             copied += await CreateAsync(missing, cancellationToken);
+            queued += missing.Count(r => WakeAt(r, _time.GetUtcNow()) is not null);
         }
 
-        return (copied, unchanged);
+        return (copied, queued, alreadyThere);
     }
 
     /// <summary>
