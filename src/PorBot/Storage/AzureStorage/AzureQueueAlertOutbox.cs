@@ -68,8 +68,8 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
     // Messages this instance received and keeps hidden from the others, by alert id.
     private readonly ConcurrentDictionary<Guid, HeldMessage> _held = new();
 
-    // Rows this instance leased and has not settled yet.
-    private readonly ConcurrentDictionary<Guid, byte> _leased = new();
+    // Rows this instance leased and has not settled yet, as its lease wrote them (BeginSend is checked against that ETag).
+    private readonly ConcurrentDictionary<Guid, AlertOutboxRow> _leased = new();
     private readonly SemaphoreSlim _receiving = new(1, 1);
     private int _parkedNeverSent;
     private int _parkedUnknown;
@@ -140,7 +140,7 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
             return null;
         }
 
-        _leased[alertId] = 0;
+        _leased[alertId] = row;
         await AfterChangeAsync(alertId, row);
         return row.ToItem();
     }
@@ -153,11 +153,15 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
         {
             r.SendStartedAt = startedAt;
             r.SentAs = kind.ToString();
-        }, cancellationToken, strict: _leased.ContainsKey(alertId));
+        }, cancellationToken, basis: _leased.TryGetValue(alertId, out var lease) ? lease : null);
         if (row is null)
         {
             _leased.TryRemove(alertId, out _);
             await AfterChangeAsync(alertId, null);
+        }
+        else if (_leased.ContainsKey(alertId))
+        {
+            _leased[alertId] = row;
         }
 
         return row is not null;
@@ -508,6 +512,7 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
         ForgetReturnedMessages();
         await ReceiveAsync(() => max - HeldRows(wanted).Count, cancellationToken);
         var picked = order(HeldRows(wanted)).Take(max).ToList();
+        if (picked.Count < max && _held.Count >= _maxHeld) await MakeRoomAsync(wanted, cancellationToken);
         foreach (var row in picked)
         {
             var id = row.GetAlertId();
@@ -518,6 +523,24 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
         }
 
         return picked;
+    }
+
+    /// <summary>
+    /// The held messages are as many as this instance keeps, yet too few are wanted now (their conversations are held
+    /// back by send limits here, or their rows are not due yet): some go back to the queue, visible when their rows are
+    /// due (at the earliest after a poll), for whichever instance can use them.
+    /// </summary>
+    private async Task MakeRoomAsync(Func<AlertOutboxRow, DateTimeOffset, bool> wanted, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var unwanted = _held.Keys.Where(id => !_leased.ContainsKey(id) && (!_rows.TryGetValue(id, out var row) || !wanted(row, now))).Take(MessagesPerReceive).ToList();
+        foreach (var id in unwanted)
+        {
+            if (!_held.TryRemove(id, out var held)) continue;
+            var wake = _rows.TryGetValue(id, out var row) ? WakeAt(row, now) : null;
+            var wait = wake is { } due && due - now > _options.PollInterval ? due - now : _options.PollInterval;
+            await UpdateMessageAsync(held, wait, cancellationToken);
+        }
     }
 
     private List<AlertOutboxRow> HeldRows(Func<AlertOutboxRow, DateTimeOffset, bool> wanted)
@@ -699,7 +722,9 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
         var wait = wake - now;
         if (row.Status == OutboxStatus.Sending && _leased.ContainsKey(alertId))
         {
-            if (held is not null && held.HiddenUntil - RealNow >= Milliseconds(wait))
+            // A live worker settles its row within half a lease; hidden that long (and a margin), the message cannot
+            // reappear while this instance is sending. If it dies, it reappears before the lease ends and is put off until then.
+            if (held is not null && held.HiddenUntil - RealNow >= Milliseconds(Min(wait, _keep + _policy.LeaseMargin)))
             {
                 _held[alertId] = held;
                 return;
@@ -828,14 +853,16 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
 
     /// <summary>
     /// Reads the row, checks <paramref name="allowed"/>, writes the change conditional on the ETag read. On 412 the
-    /// row is read again and judged again (unless <paramref name="strict"/>: then the change is refused).
+    /// row is read again and judged again; with a <paramref name="basis"/> (the row as this instance last wrote it)
+    /// the change is made against that version only, and refused if the row changed since.
     /// </summary>
     /// <returns>The row as written; null when the change is not allowed (any more) or the row is gone.</returns>
     private async Task<AlertOutboxRow?> ChangeAsync(Guid alertId, Func<AlertOutboxRow, DateTimeOffset, bool> allowed, Action<AlertOutboxRow, DateTimeOffset> change,
-        CancellationToken cancellationToken, bool strict = false)
+        CancellationToken cancellationToken, AlertOutboxRow? basis = null)
     {
-        var fromCache = _rows.TryGetValue(alertId, out var row);
-        strict &= fromCache;
+        var strict = basis is not null;
+        var row = basis;
+        var fromCache = strict || _rows.TryGetValue(alertId, out row);
         if (!fromCache) row = await LoadAsync(alertId, cancellationToken);
         while (row is not null)
         {
@@ -1038,6 +1065,8 @@ public sealed partial class AzureQueueAlertOutbox : IAlertOutbox, IAsyncDisposab
     private static long RealNow => Environment.TickCount64;
 
     private static long Milliseconds(TimeSpan span) => (long)span.TotalMilliseconds;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static ParallelOptions Parallelism(CancellationToken cancellationToken) => new() { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken };
 
