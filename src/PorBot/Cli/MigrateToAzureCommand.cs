@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Lookups;
@@ -29,8 +30,8 @@ public static class MigrateToAzureCommand
     private const string Usage = """
         Usage:
           migrate-to-azure [--from PATH] [--connection-string CS] [--table-prefix PREFIX]
-        Copies partners, subscriptions (with their POR change log), conversation references, dialog state, and
-        claims, conflicts, proofs and claim idempotency keys from the SQLite database (default: ConnectionStrings:PorBot, i.e. data/porbot.db) into Azure Storage
+        Copies partners, subscriptions (with their POR change log), conversation references, dialog state, claims,
+        conflicts, proofs, claim idempotency keys and the alert outbox from the SQLite database (default: ConnectionStrings:PorBot, i.e. data/porbot.db) into Azure Storage
         (default: ConnectionStrings:AzureStorage, or Storage:Azure:TableServiceUri/QueueServiceUri with a
         managed identity). Safe to run again: unchanged rows are skipped, newer rows in Azure are kept.
         """;
@@ -117,6 +118,7 @@ public static class MigrateToAzureCommand
             await output.WriteLineAsync($"Copying {database.FilePath} into Azure Storage at {clients.TableEndpoint} (tables {clients.Prefix}*).");
             await new SqliteMigrator(database, NullLogger<SqliteMigrator>.Instance).MigrateAsync(cancellationToken);
             await clients.CreateTablesAsync(cancellationToken);
+            await clients.CreateQueuesAsync(cancellationToken);
             await using var connection = await database.OpenAsync(cancellationToken);
 
             var partners = await CopyPartnersAsync(connection, cancellationToken);
@@ -127,10 +129,7 @@ public static class MigrateToAzureCommand
             await CopyDialogStateAsync(connection, cancellationToken);
             await CopyClaimsAsync(connection, cancellationToken);
             await CopyClaimKeysAsync(connection, cancellationToken);
-
-            var outbox = await CountAsync(connection, "alert_outbox", cancellationToken);
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"TODO (issue 7, part 2): the alert outbox ({outbox:N0}) is not copied: it has no Azure Storage adapter yet. With Storage:Provider=AzureStorage the bot still keeps it in {database.FilePath}."));
+            await CopyAlertOutboxAsync(connection, cancellationToken);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Done in {_clock.Elapsed.TotalSeconds:N1} s."));
         }
 
@@ -543,6 +542,43 @@ public static class MigrateToAzureCommand
                 }
             });
             await new Progress(output, "claim keys", keys.Count).DoneAsync(results.Aggregate(WriteCounts.Zero, (a, b) => a + b));
+        }
+
+        /// <summary>
+        /// Alert outbox rows, as they are (status, attempts, delivered card ids, reasons): rows Azure has already are
+        /// left alone (Azure's state wins, so a rerun never sets a delivery back), and copied rows that still need
+        /// work get their queue message, so the Azure instances pick them up.
+        /// </summary>
+        private async Task CopyAlertOutboxAsync(SqliteConnection connection, CancellationToken cancellationToken)
+        {
+            var rows = new List<AlertOutboxRow>();
+            await using (var command = connection.Command("""
+                SELECT alert_id, conflict_id, kind, revision, party_partner_id, target_tenant_id, target_conversation_id, target_user_aad_object_id,
+                       status, attempts, next_attempt_at, lease_until, send_started_at, sent_as, connector_activity_id, last_error, held_reason,
+                       created_at, updated_at
+                FROM alert_outbox ORDER BY conflict_id, created_at
+                """))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                static DateTimeOffset? Time(SqliteDataReader r, int i) => r.GetNullableString(i) is { } text ? SqliteExtensions.FromDbTime(text) : null;
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows.Add(new AlertOutboxRow
+                    {
+                        PartitionKey = reader.GetString(1), RowKey = reader.GetString(0), Kind = reader.GetString(2), Revision = reader.GetInt32(3),
+                        PartyPartnerId = reader.GetString(4), TenantId = reader.GetNullableString(5), ConversationId = reader.GetNullableString(6),
+                        UserAadObjectId = reader.GetNullableString(7), Status = reader.GetString(8), Attempts = reader.GetInt32(9),
+                        NextAttemptAt = Time(reader, 10)!.Value, LeaseUntil = Time(reader, 11), SendStartedAt = Time(reader, 12), SentAs = reader.GetNullableString(13),
+                        ActivityId = reader.GetNullableString(14), LastError = reader.GetNullableString(15), HeldReason = reader.GetNullableString(16),
+                        CreatedAt = Time(reader, 17)!.Value, UpdatedAt = Time(reader, 18)!.Value,
+                    });
+                }
+            }
+
+            await using var outbox = new AzureQueueAlertOutbox(clients, TimeProvider.System, Options.Create(new AlertDeliveryOptions()), NullLogger<AzureQueueAlertOutbox>.Instance);
+            var imported = await outbox.ImportAsync(rows, cancellationToken);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"  alert outbox: {rows.Count:N0} read, {imported.Copied:N0} copied ({imported.Queued:N0} of them queued for delivery), {imported.AlreadyThere:N0} already in Azure (left as they are)."));
         }
 
         private static async Task<long> CountAsync(SqliteConnection connection, string table, CancellationToken cancellationToken) =>

@@ -54,11 +54,22 @@ public sealed class AlertDeliveryOptions
     /// <summary>Sends allowed per tenant across its conversations. Empty (the default) means <see cref="TeamsTenantLimits"/>.</summary>
     public List<SendRateLimit> TenantLimits { get; set; } = [];
 
+    /// <summary>
+    /// How many instances deliver alerts at once (several bots behind a load balancer sharing Azure Storage). The send
+    /// limits are kept per process, so each instance takes this share of them (at least 1 send per window): together
+    /// they stay within Teams' limits as long as no limit allows fewer sends than there are instances.
+    /// </summary>
+    public int InstanceCount { get; set; } = 1;
+
     // Defaults are applied here rather than in the property initialisers: the configuration binder appends to a
     // list it finds filled, so a configured list would be added to Teams' limits instead of replacing them.
-    internal IReadOnlyList<SendRateLimit> EffectiveConversationLimits => ConversationLimits.Count > 0 ? ConversationLimits : TeamsConversationLimits;
+    internal IReadOnlyList<SendRateLimit> EffectiveConversationLimits => Share(ConversationLimits.Count > 0 ? ConversationLimits : TeamsConversationLimits);
 
-    internal IReadOnlyList<SendRateLimit> EffectiveTenantLimits => TenantLimits.Count > 0 ? TenantLimits : TeamsTenantLimits;
+    internal IReadOnlyList<SendRateLimit> EffectiveTenantLimits => Share(TenantLimits.Count > 0 ? TenantLimits : TeamsTenantLimits);
+
+    private IReadOnlyList<SendRateLimit> Share(IReadOnlyList<SendRateLimit> limits) => InstanceCount <= 1
+        ? limits
+        : [.. limits.Select(l => new SendRateLimit { Sends = Math.Max(1, l.Sends / InstanceCount), Window = l.Window })];
 }
 
 /// <summary>At most <see cref="Sends"/> sends in any <see cref="Window"/>.</summary>
@@ -93,6 +104,7 @@ internal sealed class AlertDeliveryOptionsValidator : IValidateOptions<AlertDeli
         if (o.MaxAttempts < 1) problems.Add("Alerts:MaxAttempts must be at least 1.");
         if (o.RetryBaseDelay <= TimeSpan.Zero) problems.Add("Alerts:RetryBaseDelay must be more than 0.");
         if (o.RetryMaxDelay < o.RetryBaseDelay) problems.Add("Alerts:RetryMaxDelay must be at least Alerts:RetryBaseDelay.");
+        if (o.InstanceCount is < 1 or > 1000) problems.Add("Alerts:InstanceCount must be between 1 and 1000 (the number of instances delivering alerts).");
         Check("Alerts:ConversationLimits", o.ConversationLimits, problems);
         Check("Alerts:TenantLimits", o.TenantLimits, problems);
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -16,7 +16,8 @@ public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, IAlert
     public const string Refused = "Alert status is only for PorBot operators and users of registered partners. Your organisation isn't registered as a partner.";
     private const int RecentProblems = 5;
 
-    private static readonly string[] Order = ["Waiting", "Pending", "Sending", "Delivered", "Failed", "Undeliverable", "Unknown"];
+    // "Poison": messages of the Azure Storage outbox's queue that could not be processed (kept in its poison queue).
+    private static readonly string[] Order = ["Waiting", "Pending", "Sending", "Delivered", "Failed", "Undeliverable", "Unknown", "Poison"];
 
     public async Task HandleAsync(TurnContext turn, CancellationToken cancellationToken)
     {
@@ -46,6 +47,11 @@ public sealed class AlertsStatusCommandHandler(LookupAccessPolicy access, IAlert
         if (report.CountsByStatus.ContainsKey("Unknown"))
         {
             text.Append(" Unknown alerts were being sent when something failed; PorBot checks the conversation before sending them again.");
+        }
+
+        if (report.CountsByStatus.ContainsKey("Poison"))
+        {
+            text.Append(" Poison: queue messages PorBot could not process, kept with the reason in the alert poison queue (their alerts, if any, are listed as failed).");
         }
 
         foreach (var p in report.RecentProblems)

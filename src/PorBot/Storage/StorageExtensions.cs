@@ -12,9 +12,9 @@ namespace PorBot.Storage;
 public static class StorageExtensions
 {
     /// <summary>
-    /// The stores chosen by <c>Storage:Provider</c> (conversation references, dialog state, claims, the POR
-    /// registry unless <c>Registry:Provider=Remote</c>). The SQLite file is opened with either provider:
-    /// the alert outbox and alert channel designations still live only there (Azure adapters: issue 7, part 2).
+    /// The stores chosen by <c>Storage:Provider</c> (conversation references, dialog state, claims, the alert
+    /// outbox, the POR registry unless <c>Registry:Provider=Remote</c>). The SQLite file is opened with either
+    /// provider: alert channel designations still live only there.
     /// </summary>
     public static IHostApplicationBuilder AddPorBotStorage(this IHostApplicationBuilder builder)
     {
@@ -73,5 +73,7 @@ public static class StorageExtensions
         services.AddSingleton<AzureTableClaimStore>();
         services.AddSingleton<IClaimStore>(sp => sp.GetRequiredService<AzureTableClaimStore>());
         services.AddHostedService<AzureClaimFanOutRecovery>();
+        // Before AddConflicts, whose TryAdd of the SQLite outbox then leaves it alone.
+        services.AddSingleton<IAlertOutbox, AzureQueueAlertOutbox>();
     }
 }

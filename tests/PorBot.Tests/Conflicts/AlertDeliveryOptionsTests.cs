@@ -10,6 +10,7 @@ public sealed class AlertDeliveryOptionsTests
     [InlineData("Alerts:MaxAttempts", "0")]
     [InlineData("Alerts:MaxParallelSends", "0")]
     [InlineData("Alerts:LeaseDuration", "00:00:01")]
+    [InlineData("Alerts:InstanceCount", "0")]
     [InlineData("Alerts:ConversationLimits:0:Sends", "0")]
     [InlineData("Alerts:TenantLimits:0:Window", "00:00:00")]
     public async Task Start_InvalidAlertSetting_RefusesToStart(string key, string value)

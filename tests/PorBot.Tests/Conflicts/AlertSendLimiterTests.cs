@@ -43,6 +43,20 @@ public sealed class AlertSendLimiterTests
     }
 
     [Fact]
+    public void TryAcquire_ThreeInstancesShareTeamsLimits_EachTakesAThirdOfEveryWindow()
+    {
+        var limiter = new AlertSendLimiter(_time, Options.Create(new AlertDeliveryOptions { InstanceCount = 3 }));
+        // Teams allows 7 per second in a conversation and 50 per second in a tenant: 2 and 16 for each of three instances.
+        for (var i = 0; i < 2; i++) Send(limiter, "a:1");
+
+        Assert.False(limiter.TryAcquire(Tenant, "a:1", out _, out var refusal));
+        Assert.Equal(SendScope.Conversation, refusal.Scope);
+        for (var i = 0; i < 14; i++) Send(limiter, $"a:other-{i}");
+        Assert.False(limiter.TryAcquire(Tenant, "a:another", out _, out refusal));
+        Assert.Equal(SendScope.Tenant, refusal.Scope);
+    }
+
+    [Fact]
     public void TryAcquire_SevenSendsInASecond_TheEighthWaitsUntilASecondAfterTheFirstEnded()
     {
         var limiter = Limiter(conversation: [(7, 1)]);

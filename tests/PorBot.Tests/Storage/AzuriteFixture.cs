@@ -18,11 +18,12 @@ public sealed class AzuriteFixture : IAsyncLifetime
         if (_server is not null) await _server.DisposeAsync();
     }
 
-    /// <summary>Clients for a fresh set of tables (created), isolated from every other test by their prefix.</summary>
+    /// <summary>Clients for a fresh set of tables and queues (created), isolated from every other test by their prefix.</summary>
     public async Task<AzureStorageClients> CreateClientsAsync(string? prefix = null)
     {
         var clients = new AzureStorageClients(new AzureStorageOptions { ConnectionString = ConnectionString, TablePrefix = prefix ?? AzuriteServer.NewTablePrefix() });
         await clients.CreateTablesAsync();
+        await clients.CreateQueuesAsync();
         return clients;
     }
 }

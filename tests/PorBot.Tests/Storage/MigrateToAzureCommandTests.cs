@@ -90,7 +90,8 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         Assert.Contains("conflicts: 1 read, 1 copied", run.Output, StringComparison.Ordinal);
         Assert.Contains("proofs: 1 read, 1 copied", run.Output, StringComparison.Ordinal);
         Assert.Contains("claim keys: 2 read, 2 copied", run.Output, StringComparison.Ordinal);
-        Assert.Contains("TODO (issue 7, part 2): the alert outbox (0) is not copied", run.Output, StringComparison.Ordinal);
+        Assert.Contains("alert outbox: 0 read, 0 copied", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("TODO", run.Output, StringComparison.Ordinal);
 
         var registry = new AzureTablePorRegistry(_clients, TimeProvider.System);
         var office = await registry.GetSubscriptionAsync(ContosoOffice, default);
@@ -185,6 +186,52 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         Assert.Equal(resolvedInAzure, Assert.Single(kept.Conflicts));
         Assert.True(Assert.Single((await claims.LoadAsync(ContosoOffice, default)).Claims).RegistrySynced);
     }
+
+    [Fact]
+    public async Task Migrate_AlertOutbox_CopiedAsItIs_RowsStillToSendQueuedForAzure_RerunCopiesNothing()
+    {
+        var conflict = Guid.NewGuid();
+        await using (var connection = await _db.Database.OpenAsync())
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "INSERT INTO conflicts (conflict_id, subscription_id, current_por_partner_id, status, version, created_at, updated_at) "
+                + "VALUES ($id, $sub, '4412345', 'Open', 1, '2026-03-02T09:00:00.0000000Z', '2026-03-02T09:00:00.0000000Z')";
+            command.Parameters.AddWithValue("$id", conflict.ToString("D"));
+            command.Parameters.AddWithValue("$sub", ContosoOffice.ToString("D"));
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var options = Microsoft.Extensions.Options.Options.Create(new AlertDeliveryOptions());
+        var sqlite = new SqliteAlertOutbox(_db.Database, TimeProvider.System, options);
+        var pending = new NewAlert(conflict, AlertKinds.Alert, 0, "4412345", Place("a:chat-1", "aad-1"));
+        var delivered = new NewAlert(conflict, AlertKinds.Alert, 0, "4412345", Place("a:chat-3", "aad-3"));
+        var waiting = new NewAlert(conflict, AlertKinds.Alert, 0, "5523456", null);
+        await sqlite.EnqueueAsync([pending, delivered, waiting], default);
+        var sent = (await sqlite.TryLeaseAsync(delivered.AlertId, default))!;
+        Assert.True(await sqlite.BeginSendAsync(delivered.AlertId, SendKind.Post, DateTimeOffset.UtcNow, default));
+        await sqlite.MarkDeliveredAsync(delivered.AlertId, "1:card", default);
+
+        var run = await MigrateAsync();
+
+        Assert.Contains("alert outbox: 3 read, 3 copied (1 of them queued for delivery), 0 already in Azure (left as they are).", run.Output, StringComparison.Ordinal);
+        Assert.Contains("conflicts: 1 read, 1 copied", run.Output, StringComparison.Ordinal);
+        var azure = new AzureQueueAlertOutbox(_clients, TimeProvider.System, options, NullLogger<AzureQueueAlertOutbox>.Instance);
+        Assert.Equal(pending.AlertId, Assert.Single(await azure.ListDueAsync(10, [], [], default)).AlertId);
+        Assert.Equal(waiting.AlertId, Assert.Single(await azure.ListWaitingAsync(10, default)).AlertId);
+        Assert.Equal(new DeliveredCard("1:card", delivered.AlertId), await azure.FindDeliveredCardAsync(sent, default));
+        Assert.Equal((await sqlite.GetStatusAsync(null, 10, default)).CountsByStatus.OrderBy(c => c.Key),
+            (await azure.GetStatusAsync(null, 10, default)).CountsByStatus.OrderBy(c => c.Key));
+
+        var again = await MigrateAsync();
+
+        Assert.Contains("alert outbox: 3 read, 0 copied (0 of them queued for delivery), 3 already in Azure (left as they are).", again.Output, StringComparison.Ordinal);
+    }
+
+    private static StoredConversationReference Place(string conversationId, string user) => new()
+    {
+        TenantId = "1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01", ConversationId = conversationId, UserAadObjectId = user,
+        BotId = "28:bot", ServiceUrl = "https://smba.trafficmanager.net/amer/", ServiceUrlVerified = true, ChannelId = "msteams",
+    };
 
     [Fact]
     public async Task Migrate_NoSuchDatabase_FailsSayingWhere()

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Lookups;
 using PorBot.Storage.Sqlite;
@@ -62,6 +63,31 @@ public sealed class SqliteConversationReferenceStoreTests : ConversationReferenc
 
     protected override Task DesignateForAlertsAsync(string tenantId, string conversationId) =>
         _storage.DesignateForAlertsAsync(tenantId, conversationId);
+
+    public override async Task InitializeAsync() => _storage = await SqliteTestStorage.CreateAsync();
+
+    public override async Task DisposeAsync() => await _storage.DisposeAsync();
+}
+
+public sealed class SqliteAlertOutboxTests : AlertOutboxContract
+{
+    private SqliteTestStorage _storage = null!;
+
+    protected override IAlertOutbox CreateOutbox() => new SqliteAlertOutbox(_storage.Database, Time, Microsoft.Extensions.Options.Options.Create(DeliveryOptions));
+
+    // Outbox rows reference their conflict.
+    protected override async Task<Guid> NewConflictAsync()
+    {
+        var id = Guid.NewGuid();
+        await using var connection = await _storage.Database.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO conflicts (conflict_id, subscription_id, current_por_partner_id, status, version, created_at, updated_at) "
+            + "VALUES ($id, $sub, '4412345', 'Open', 1, '2026-03-02T09:00:00.0000000Z', '2026-03-02T09:00:00.0000000Z')";
+        command.Parameters.AddWithValue("$id", id.ToString("D"));
+        command.Parameters.AddWithValue("$sub", Guid.NewGuid().ToString("D"));
+        await command.ExecuteNonQueryAsync();
+        return id;
+    }
 
     public override async Task InitializeAsync() => _storage = await SqliteTestStorage.CreateAsync();
 

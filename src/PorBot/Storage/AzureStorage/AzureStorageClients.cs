@@ -42,14 +42,22 @@ public sealed class AzureStorageClients
         }
 
         foreach (var name in AzureTableNames.All) _tables[name] = Tables.GetTableClient(Prefix + name);
+        // Queue names allow only lower-case letters, digits and single hyphens; the prefix is letters and digits.
+        AlertQueue = Queues.GetQueueClient(Prefix.ToLowerInvariant() + "-alerts");
+        AlertPoisonQueue = Queues.GetQueueClient(Prefix.ToLowerInvariant() + "-alerts-poison");
     }
 
     public string Prefix { get; }
 
     public TableServiceClient Tables { get; }
 
-    /// <summary>For the alert outbox (issue 7, part 2).</summary>
     public QueueServiceClient Queues { get; }
+
+    /// <summary>The alert outbox's work queue (<c>&lt;prefix&gt;-alerts</c>, see <see cref="AzureQueueAlertOutbox"/>).</summary>
+    public QueueClient AlertQueue { get; }
+
+    /// <summary>Where alert outbox messages that cannot be processed are kept, with the reason.</summary>
+    public QueueClient AlertPoisonQueue { get; }
 
     /// <summary>Where the tables live, for messages (never the connection string: it holds the key).</summary>
     public string TableEndpoint => Tables.Uri.GetLeftPart(UriPartial.Path);
@@ -62,6 +70,12 @@ public sealed class AzureStorageClients
     public async Task CreateTablesAsync(CancellationToken cancellationToken = default)
     {
         await Task.WhenAll(AzureTableNames.All.Select(name => Tables.CreateTableIfNotExistsAsync(Prefix + name, cancellationToken)));
+    }
+
+    /// <summary>Creates the queues that do not exist yet; as safe to repeat as <see cref="CreateTablesAsync"/>.</summary>
+    public async Task CreateQueuesAsync(CancellationToken cancellationToken = default)
+    {
+        await Task.WhenAll(AlertQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken), AlertPoisonQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
     }
 
     private static TokenCredential CreateCredential(AzureStorageOptions options)
@@ -114,6 +128,15 @@ public static class AzureTableNames
     /// <summary>Idempotency keys of the claims API and of claim cards: the first request to take one, or a cancelled card.</summary>
     public const string ClaimKeys = "ClaimKeys";
 
+    /// <summary>Alert outbox rows, partition per conflict (see <see cref="AzureQueueAlertOutbox"/>).</summary>
+    public const string AlertOutbox = "AlertOutbox";
+
+    /// <summary>Alert id → conflict (the row's partition), and the Waiting rows oldest first.</summary>
+    public const string AlertOutboxIndex = "AlertOutboxIndex";
+
     public static IReadOnlyList<string> All { get; } =
-        [ConversationReferences, DialogState, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames, Claims, ClaimIndex, ClaimKeys];
+    [
+        ConversationReferences, DialogState, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames,
+        Claims, ClaimIndex, ClaimKeys, AlertOutbox, AlertOutboxIndex,
+    ];
 }

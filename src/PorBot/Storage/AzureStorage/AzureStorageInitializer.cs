@@ -25,6 +25,17 @@ public sealed class AzureStorageInitializer(
                 "Check ConnectionStrings:AzureStorage, or Storage:Azure:TableServiceUri and that the identity has the 'Storage Table Data Contributor' role.", ex);
         }
 
+        try
+        {
+            await clients.CreateQueuesAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is RequestFailedException or AuthenticationFailedException or CredentialUnavailableException or HttpRequestException or AggregateException)
+        {
+            throw new InvalidOperationException(
+                $"Could not create PorBot's alert queues ({clients.AlertQueue.Name}, {clients.AlertPoisonQueue.Name}) in Azure Storage at {clients.Queues.Uri.GetLeftPart(UriPartial.Path)}: {ex.Message} " +
+                "Check ConnectionStrings:AzureStorage, or Storage:Azure:QueueServiceUri and that the identity has the 'Storage Queue Data Contributor' role.", ex);
+        }
+
         logger.LogInformation("Azure Storage tables {Prefix}* ready at {Endpoint}", clients.Prefix, clients.TableEndpoint);
         if (!options.Value.SeedSampleData || !await writer.IsEmptyAsync(cancellationToken)) return;
 
