@@ -214,7 +214,7 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         var run = await MigrateAsync();
 
         Assert.Contains("alert outbox: 3 read, 3 copied (1 of them queued for delivery), 0 already in Azure (left as they are).", run.Output, StringComparison.Ordinal);
-        Assert.Contains("conflicts: 1 read, 1 copied", run.Output, StringComparison.Ordinal);
+        Assert.Contains("conflicts: 2 read, 2 copied", run.Output, StringComparison.Ordinal);
         var azure = new AzureQueueAlertOutbox(_clients, TimeProvider.System, options, NullLogger<AzureQueueAlertOutbox>.Instance);
         Assert.Equal(pending.AlertId, Assert.Single(await azure.ListDueAsync(10, [], [], default)).AlertId);
         Assert.Equal(waiting.AlertId, Assert.Single(await azure.ListWaitingAsync(10, default)).AlertId);
