@@ -11,9 +11,9 @@ namespace PorBot.Storage;
 public static class StorageExtensions
 {
     /// <summary>
-    /// The stores chosen by <c>Storage:Provider</c> (conversation references, dialog state, the POR
-    /// registry unless <c>Registry:Provider=Remote</c>). The SQLite file is opened with either provider:
-    /// claims, conflicts and the alert outbox still live only there (Azure adapters: issue 7, part 2).
+    /// The stores chosen by <c>Storage:Provider</c> (conversation references, alert channel designations, dialog
+    /// state, the POR registry unless <c>Registry:Provider=Remote</c>). The SQLite file is opened with either
+    /// provider: claims, conflicts and the alert outbox still live only there (Azure adapters: issue 7, part 2).
     /// </summary>
     public static IHostApplicationBuilder AddPorBotStorage(this IHostApplicationBuilder builder)
     {
@@ -25,8 +25,6 @@ public static class StorageExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.AddSqliteDatabase();
-        // Alert channel designations live with the claims and the outbox in SQLite until issue 7's part 2.
-        builder.Services.AddSingleton<IAlertChannelStore, SqliteAlertChannelStore>();
         if (StorageOptions.IsAzureStorageConfigured(builder.Configuration)) builder.Services.AddAzureStorageStores();
         else builder.Services.AddSqliteStores();
 
@@ -56,6 +54,7 @@ public static class StorageExtensions
     private static void AddSqliteStores(this IServiceCollection services)
     {
         services.AddSingleton<IConversationReferenceStore, SqliteConversationReferenceStore>();
+        services.AddSingleton<IAlertChannelStore, SqliteAlertChannelStore>();
         services.AddSingleton<IDialogStateStore, SqliteDialogStateStore>();
         services.AddSingleton<IPorRegistry, SqlitePorRegistry>();
     }
@@ -66,6 +65,8 @@ public static class StorageExtensions
         services.AddSingleton<AzureRegistryWriter>();
         services.AddSingleton<IStorageInitializer, AzureStorageInitializer>();
         services.AddSingleton<IConversationReferenceStore, AzureConversationReferenceStore>();
+        // With the references, not in SQLite: every instance must see a conversation another one designated.
+        services.AddSingleton<IAlertChannelStore, AzureAlertChannelStore>();
         services.AddSingleton<IDialogStateStore, AzureDialogStateStore>();
         services.AddSingleton<IPorRegistry, AzureTablePorRegistry>();
     }

@@ -86,6 +86,9 @@ public static class AzureTableNames
 
     public const string DialogState = "DialogState";
 
+    /// <summary>Conversations chosen with <c>alerts here</c>, by tenant (see <see cref="AzureAlertChannelStore"/>).</summary>
+    public const string AlertChannels = "AlertChannels";
+
     /// <summary>One partition per customer tenant: the customer, its subscriptions and their POR change log.</summary>
     public const string RegistryCustomers = "RegistryCustomers";
 
@@ -98,5 +101,5 @@ public static class AzureTableNames
     public const string RegistryNames = "RegistryNames";
 
     public static IReadOnlyList<string> All { get; } =
-        [ConversationReferences, DialogState, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames];
+        [ConversationReferences, DialogState, AlertChannels, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames];
 }
