@@ -74,7 +74,7 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         Assert.Equal("Contoso", Assert.Single(await registry.SearchCustomersAsync("contso", 10, default)).CustomerName);
         Assert.Equal("4412345", (await registry.GetPartnerByTenantAsync(Guid.Parse("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01"), default))!.PartnerId);
 
-        var references = new AzureConversationReferenceStore(_clients, new SqliteAlertChannelStore(_db.Database), TimeProvider.System);
+        var references = new AzureConversationReferenceStore(_clients, new AzureAlertChannelStore(_clients, TimeProvider.System), TimeProvider.System);
         var live = Assert.Single(await references.ListLiveByTenantAsync("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01", default));
         Assert.Equal("Megan", live.UserName);
         var dead = await references.GetAsync("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01", "a:chat-2", "aad-2", default);
