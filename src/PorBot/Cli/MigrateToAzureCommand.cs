@@ -29,9 +29,9 @@ public static class MigrateToAzureCommand
         Usage:
           migrate-to-azure [--from PATH] [--connection-string CS] [--table-prefix PREFIX]
         Copies partners, subscriptions (with their POR change log), conversation references, dialog state and
-        alert channel designations from the SQLite database (default: ConnectionStrings:PorBot, i.e. data/porbot.db) into Azure Storage
-        (default: ConnectionStrings:AzureStorage, or Storage:Azure:TableServiceUri/QueueServiceUri with a
-        managed identity). Safe to run again: unchanged rows are skipped, newer rows in Azure are kept.
+        alert channel designations from the SQLite database (default: ConnectionStrings:PorBot, i.e.
+        data/porbot.db) into Azure Storage (default: ConnectionStrings:AzureStorage, or
+        Storage:Azure:TableServiceUri/QueueServiceUri with a managed identity). Safe to run again: unchanged rows are skipped, newer rows in Azure are kept.
         """;
 
     public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Out, Console.Error);
