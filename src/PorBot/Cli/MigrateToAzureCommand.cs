@@ -30,8 +30,8 @@ public static class MigrateToAzureCommand
     private const string Usage = """
         Usage:
           migrate-to-azure [--from PATH] [--connection-string CS] [--table-prefix PREFIX]
-        Copies partners, subscriptions (with their POR change log), conversation references, dialog state, claims,
-        conflicts, proofs, claim idempotency keys and the alert outbox from the SQLite database (default: ConnectionStrings:PorBot, i.e. data/porbot.db) into Azure Storage
+        Copies partners, subscriptions (with their POR change log), conversation references, dialog state, alert
+        channel designations, claims, conflicts, proofs, claim idempotency keys and the alert outbox from the SQLite database (default: ConnectionStrings:PorBot, i.e. data/porbot.db) into Azure Storage
         (default: ConnectionStrings:AzureStorage, or Storage:Azure:TableServiceUri/QueueServiceUri with a
         managed identity). Safe to run again: unchanged rows are skipped, newer rows in Azure are kept.
         """;
@@ -127,6 +127,7 @@ public static class MigrateToAzureCommand
             await CopyPorChangesAsync(connection, cancellationToken);
             await CopyConversationReferencesAsync(connection, cancellationToken);
             await CopyDialogStateAsync(connection, cancellationToken);
+            await CopyAlertChannelsAsync(connection, cancellationToken);
             await CopyClaimsAsync(connection, cancellationToken);
             await CopyClaimKeysAsync(connection, cancellationToken);
             await CopyAlertOutboxAsync(connection, cancellationToken);
@@ -579,6 +580,63 @@ public static class MigrateToAzureCommand
             var imported = await outbox.ImportAsync(rows, cancellationToken);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"  alert outbox: {rows.Count:N0} read, {imported.Copied:N0} copied ({imported.Queued:N0} of them queued for delivery), {imported.AlreadyThere:N0} already in Azure (left as they are)."));
+        }
+
+        // Alert channel designations (`alerts here`). A row Azure changed at the same time or later is kept, tombstones
+        // included: a conversation someone typed `alerts off here` in after a first run is not designated again.
+        private async Task CopyAlertChannelsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+        {
+            var byTenant = new Dictionary<string, List<AlertChannel>>(StringComparer.Ordinal);
+            await using (var command = connection.Command("""
+                SELECT tenant_id, conversation_id, partner_id, conversation_type, display_name, designated_by, designated_at
+                FROM alert_channels ORDER BY tenant_id, conversation_id
+                """))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var channel = new AlertChannel(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetNullableString(3),
+                        reader.GetNullableString(4), reader.GetString(5), SqliteExtensions.FromDbTime(reader.GetString(6)));
+                    if (!byTenant.TryGetValue(channel.TenantId, out var list)) byTenant[channel.TenantId] = list = [];
+                    list.Add(channel);
+                }
+            }
+
+            var table = clients.Table(AzureTableNames.AlertChannels);
+            var counts = WriteCounts.Zero;
+            var progress = new Progress(output, "alert channel designations", byTenant.Values.Sum(l => l.Count));
+            foreach (var (tenant, channels) in byTenant)
+            {
+                var existing = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+                var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AzureAlertChannelStore.Partition(tenant)}");
+                await foreach (var e in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken)) existing[e.RowKey] = e;
+                foreach (var channel in channels)
+                {
+                    counts += await CopyAlertChannelAsync(table, channel, existing.GetValueOrDefault(AzureAlertChannelStore.Row(channel.ConversationId)), cancellationToken);
+                }
+
+                await progress.ReportAsync(channels.Count);
+            }
+
+            await progress.DoneAsync(counts);
+        }
+
+        private static async Task<WriteCounts> CopyAlertChannelAsync(TableClient table, AlertChannel channel, TableEntity? existing, CancellationToken cancellationToken)
+        {
+            if (existing is not null && !AzureAlertChannelStore.IsRemoved(existing) && AzureAlertChannelStore.Read(existing) == channel) return new WriteCounts(0, 1, 0);
+            if (existing is not null && AzureAlertChannelStore.ChangedAt(existing) >= channel.DesignatedAt) return new WriteCounts(0, 0, 1);
+            try
+            {
+                // Guarded like a change from a running instance, so one made since the read above is never overwritten.
+                var entity = AzureAlertChannelStore.ToEntity(channel);
+                if (existing is null) await table.AddEntityAsync(entity, cancellationToken);
+                else await table.UpdateEntityAsync(entity, existing.ETag, TableUpdateMode.Replace, cancellationToken);
+                return new WriteCounts(1, 0, 0);
+            }
+            catch (RequestFailedException ex) when (ex.IsConcurrencyConflict())
+            {
+                return new WriteCounts(0, 0, 1);
+            }
         }
 
         private static async Task<long> CountAsync(SqliteConnection connection, string table, CancellationToken cancellationToken) =>

@@ -14,6 +14,9 @@ public interface IAlertChannelStore
 
     Task<AlertChannel?> GetAsync(string tenantId, string conversationId, CancellationToken cancellationToken);
 
+    /// <summary>Every designated conversation of one tenant, in one read: what an alert fan-out checks its references against.</summary>
+    Task<IReadOnlyList<AlertChannel>> ListByTenantAsync(string tenantId, CancellationToken cancellationToken);
+
     /// <summary>Designated conversations with whether the bot can still post there.</summary>
     /// <param name="partnerId">Only this partner's; null for all.</param>
     Task<IReadOnlyList<AlertChannelState>> ListAsync(string? partnerId, CancellationToken cancellationToken);

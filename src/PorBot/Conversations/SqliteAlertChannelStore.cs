@@ -42,6 +42,16 @@ public sealed class SqliteAlertChannelStore(SqliteDatabase database) : IAlertCha
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
+    public async Task<IReadOnlyList<AlertChannel>> ListByTenantAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command($"SELECT {Columns} FROM alert_channels a WHERE a.tenant_id = $tenant ORDER BY a.conversation_id")
+            .With("$tenant", tenantId).ExecuteReaderAsync(cancellationToken);
+        var list = new List<AlertChannel>();
+        while (await reader.ReadAsync(cancellationToken)) list.Add(Read(reader));
+        return list;
+    }
+
     public async Task<IReadOnlyList<AlertChannelState>> ListAsync(string? partnerId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -12,9 +12,10 @@ namespace PorBot.Storage;
 public static class StorageExtensions
 {
     /// <summary>
-    /// The stores chosen by <c>Storage:Provider</c> (conversation references, dialog state, claims, the alert
-    /// outbox, the POR registry unless <c>Registry:Provider=Remote</c>). The SQLite file is opened with either
-    /// provider: alert channel designations still live only there.
+    /// The stores chosen by <c>Storage:Provider</c>: conversation references, alert channel designations, dialog
+    /// state, claims, the alert outbox and the POR registry (unless <c>Registry:Provider=Remote</c>). The SQLite file
+    /// is opened with either provider (its migrations run, the CLI reads it), but under AzureStorage nothing that
+    /// instances share lives in it.
     /// </summary>
     public static IHostApplicationBuilder AddPorBotStorage(this IHostApplicationBuilder builder)
     {
@@ -26,8 +27,6 @@ public static class StorageExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.AddSqliteDatabase();
-        // Alert channel designations live with the claims and the outbox in SQLite until issue 7's part 2.
-        builder.Services.AddSingleton<IAlertChannelStore, SqliteAlertChannelStore>();
         if (StorageOptions.IsAzureStorageConfigured(builder.Configuration)) builder.Services.AddAzureStorageStores();
         else builder.Services.AddSqliteStores();
 
@@ -57,6 +56,7 @@ public static class StorageExtensions
     private static void AddSqliteStores(this IServiceCollection services)
     {
         services.AddSingleton<IConversationReferenceStore, SqliteConversationReferenceStore>();
+        services.AddSingleton<IAlertChannelStore, SqliteAlertChannelStore>();
         services.AddSingleton<IDialogStateStore, SqliteDialogStateStore>();
         services.AddSingleton<IPorRegistry, SqlitePorRegistry>();
     }
@@ -67,6 +67,8 @@ public static class StorageExtensions
         services.AddSingleton<AzureRegistryWriter>();
         services.AddSingleton<IStorageInitializer, AzureStorageInitializer>();
         services.AddSingleton<IConversationReferenceStore, AzureConversationReferenceStore>();
+        // With the references, not in SQLite: every instance must see a conversation another one designated.
+        services.AddSingleton<IAlertChannelStore, AzureAlertChannelStore>();
         services.AddSingleton<IDialogStateStore, AzureDialogStateStore>();
         services.AddSingleton<IPorRegistry, AzureTablePorRegistry>();
         // Claims, conflicts and proofs; AddConflicts keeps the SQLite store only when none is registered here.

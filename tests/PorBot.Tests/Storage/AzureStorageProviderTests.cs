@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Lookups;
+using PorBot.Protocol.Activities;
 using PorBot.Storage;
 using PorBot.Storage.AzureStorage;
 using PorBot.Testing;
@@ -31,6 +32,7 @@ public sealed class AzureStorageProviderTests(AzuriteFixture azurite)
         Assert.IsType<AzureDialogStateStore>(bot.GetRequiredService<IDialogStateStore>());
         Assert.IsType<AzureTableClaimStore>(bot.GetRequiredService<IClaimStore>());
         Assert.Single(bot.GetRequiredService<IEnumerable<Microsoft.Extensions.Hosting.IHostedService>>().OfType<AzureClaimFanOutRecovery>());
+        Assert.IsType<AzureAlertChannelStore>(bot.GetRequiredService<IAlertChannelStore>());
         var card = CardView.Of(await bot.AskAsync("lookup adventure-works.com"));
         Assert.Equal("Adventure Works", card.Texts[0]);
         Assert.Equal(2, card.Containers.Count);
@@ -88,6 +90,42 @@ public sealed class AzureStorageProviderTests(AzuriteFixture azurite)
 
         Assert.Contains("That button is from an earlier step", late.Text, StringComparison.Ordinal);
         Assert.Contains("How did the customer buy **Intune**?", late.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AlertsHereOnOneInstance_IsSeenByTheOther_WhichCanTurnItOff()
+    {
+        var settings = AzureSettings(AzuriteServer.NewTablePrefix());
+        settings["PorBot:Operators:0"] = Sample.OperatorAadObjectId;
+        await using var one = await BotTestHost.StartAsync(settings: settings);
+        await using var two = await BotTestHost.StartAsync(settings: settings);
+        const string chat = "19:contoso-deal-desk@thread.v2";
+
+        var here = await OperatorSaysInGroupChatAsync(one, chat, "alerts here");
+        var status = await two.AskAsync("alerts status", Sample.ContosoTenant);
+        var off = await OperatorSaysInGroupChatAsync(two, chat, "alerts off here");
+        var offAgain = await OperatorSaysInGroupChatAsync(one, chat, "alerts off here");
+
+        Assert.StartsWith("Done: conflict alerts for Contoso Cloud Partners (4412345) will be posted here", here.Text, StringComparison.Ordinal);
+        Assert.Contains($"A group chat, conversation {chat}", status.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("PorBot was removed from it", status.Text, StringComparison.Ordinal);
+        Assert.Equal(AlertChannelTexts.Removed, off.Text);
+        Assert.Equal(AlertChannelTexts.NotDesignated, offAgain.Text);
+    }
+
+    /// <summary>An operator @mentions the bot in a Contoso group chat; the bot's one reply there.</summary>
+    private static async Task<Activity> OperatorSaysInGroupChatAsync(BotTestHost bot, string conversationId, string text)
+    {
+        var activity = TestActivities.GroupMention(bot.Connector.ServiceUrl, text, conversationId);
+        activity.Id = Guid.NewGuid().ToString("N");
+        activity.From!.AadObjectId = Sample.OperatorAadObjectId;
+        bool IsReply(ConnectorRequest r) => r.Operation == ConnectorOperation.ReplyToActivity && r.ConversationId == conversationId;
+        var before = bot.Connector.Activities.Count(IsReply);
+        using var response = await bot.PostActivityAsync(activity);
+        response.EnsureSuccessStatusCode();
+        var replies = bot.Connector.Activities.Where(IsReply).ToList();
+        Assert.Equal(before + 1, replies.Count);
+        return replies[^1].Activity!;
     }
 
     [Fact]

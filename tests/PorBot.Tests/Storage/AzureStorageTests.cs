@@ -27,21 +27,16 @@ public sealed class AzureConversationReferenceStoreTests(AzuriteFixture azurite)
 {
     private AzureStorageClients _clients = null!;
 
-    // Alert channel designations are still kept in SQLite under the Azure provider (issue 7, part 2).
-    private SqliteTestStorage _sqlite = null!;
-
     protected override IConversationReferenceStore CreateStore() =>
-        new AzureConversationReferenceStore(_clients, new SqliteAlertChannelStore(_sqlite.Database), TimeProvider.System);
+        new AzureConversationReferenceStore(_clients, new AzureAlertChannelStore(_clients, TimeProvider.System), TimeProvider.System);
 
-    protected override Task DesignateForAlertsAsync(string tenantId, string conversationId) => _sqlite.DesignateForAlertsAsync(tenantId, conversationId);
+    protected override Task DesignateForAlertsAsync(string tenantId, string conversationId) =>
+        new AzureAlertChannelStore(_clients, TimeProvider.System).DesignateAsync(
+            new AlertChannel(tenantId, conversationId, "4412345", "groupChat", null, "operator", DateTimeOffset.UtcNow), CancellationToken.None);
 
-    public override async Task InitializeAsync()
-    {
-        _clients = await azurite.CreateClientsAsync();
-        _sqlite = await SqliteTestStorage.CreateAsync();
-    }
+    public override async Task InitializeAsync() => _clients = await azurite.CreateClientsAsync();
 
-    public override async Task DisposeAsync() => await _sqlite.DisposeAsync();
+    public override Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task ReinstallOnOneInstance_AfterUninstallOnAnother_RevivesTheReference()
@@ -54,6 +49,64 @@ public sealed class AzureConversationReferenceStoreTests(AzuriteFixture azurite)
         await first.UpsertAsync(Reference("a:chat-1"), default);
 
         Assert.False((await second.GetAsync(Tenant, "a:chat-1", "aad-1", default))!.IsDead);
+    }
+}
+
+[Collection(AzuriteCollection.Name)]
+public sealed class AzureAlertChannelStoreTests(AzuriteFixture azurite) : AlertChannelStoreContract
+{
+    private AzureStorageClients _clients = null!;
+
+    protected override IAlertChannelStore CreateStore() => new AzureAlertChannelStore(_clients, TimeProvider.System);
+
+    protected override IConversationReferenceStore CreateReferenceStore() => new AzureConversationReferenceStore(_clients, CreateStore(), TimeProvider.System);
+
+    public override async Task InitializeAsync() => _clients = await azurite.CreateClientsAsync();
+
+    public override Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task AlertTargets_OfATenantWithManyGroupChats_ReadItsDesignationsOnce()
+    {
+        var designations = new CountingAlertChannelStore(CreateStore());
+        var references = new AzureConversationReferenceStore(_clients, designations, TimeProvider.System);
+        for (var i = 0; i < 12; i++)
+        {
+            await references.UpsertAsync(Reference($"19:chat-{i:D2}@thread.v2", "", "groupChat"), default);
+            if (i % 3 == 0) await designations.DesignateAsync(Designation($"19:chat-{i:D2}@thread.v2"), default);
+        }
+
+        designations.Calls.Clear();
+        var targets = await references.ListAlertTargetsByTenantAsync(Tenant, default);
+
+        Assert.Equal(4, targets.Count);
+        Assert.Equal([nameof(IAlertChannelStore.ListByTenantAsync)], designations.Calls);
+    }
+
+    private sealed class CountingAlertChannelStore(IAlertChannelStore inner) : IAlertChannelStore
+    {
+        public List<string> Calls { get; } = [];
+
+        public Task DesignateAsync(AlertChannel channel, CancellationToken cancellationToken) =>
+            Count(nameof(DesignateAsync), inner.DesignateAsync(channel, cancellationToken));
+
+        public Task<bool> RemoveAsync(string tenantId, string conversationId, CancellationToken cancellationToken) =>
+            Count(nameof(RemoveAsync), inner.RemoveAsync(tenantId, conversationId, cancellationToken));
+
+        public Task<AlertChannel?> GetAsync(string tenantId, string conversationId, CancellationToken cancellationToken) =>
+            Count(nameof(GetAsync), inner.GetAsync(tenantId, conversationId, cancellationToken));
+
+        public Task<IReadOnlyList<AlertChannel>> ListByTenantAsync(string tenantId, CancellationToken cancellationToken) =>
+            Count(nameof(ListByTenantAsync), inner.ListByTenantAsync(tenantId, cancellationToken));
+
+        public Task<IReadOnlyList<AlertChannelState>> ListAsync(string? partnerId, CancellationToken cancellationToken) =>
+            Count(nameof(ListAsync), inner.ListAsync(partnerId, cancellationToken));
+
+        private T Count<T>(string call, T result)
+        {
+            lock (Calls) Calls.Add(call);
+            return result;
+        }
     }
 }
 

@@ -100,7 +100,7 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         Assert.Equal("Contoso", Assert.Single(await registry.SearchCustomersAsync("contso", 10, default)).CustomerName);
         Assert.Equal("4412345", (await registry.GetPartnerByTenantAsync(Guid.Parse("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01"), default))!.PartnerId);
 
-        var references = new AzureConversationReferenceStore(_clients, new SqliteAlertChannelStore(_db.Database), TimeProvider.System);
+        var references = new AzureConversationReferenceStore(_clients, new AzureAlertChannelStore(_clients, TimeProvider.System), TimeProvider.System);
         var live = Assert.Single(await references.ListLiveByTenantAsync("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01", default));
         Assert.Equal("Megan", live.UserName);
         var dead = await references.GetAsync("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01", "a:chat-2", "aad-2", default);
@@ -234,6 +234,61 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
     };
 
     [Fact]
+    public async Task Migrate_CopiesAlertChannelDesignations_AndAlertsGoWhereTheyWentBefore()
+    {
+        var yesterday = DesignationTime();
+        await DesignateInSqliteAsync(DealDesk(yesterday));
+        await DesignateInSqliteAsync(new AlertChannel(PartnerTenant, PorChannel, "4412345", "channel", null, "aad-operator", yesterday.AddMinutes(5)));
+
+        var run = await MigrateAsync();
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("alert channel designations: 2 read, 2 copied, 0 unchanged, 0 kept (newer in Azure)", run.Output, StringComparison.Ordinal);
+        var channels = new AzureAlertChannelStore(_clients, TimeProvider.System);
+        Assert.Equal(DealDesk(yesterday), await channels.GetAsync(PartnerTenant, DealDeskChat, default));
+        Assert.Equal([DealDeskChat, PorChannel], (await channels.ListAsync("4412345", default)).Select(s => s.Channel.ConversationId));
+        var sqliteTargets = await new SqliteConversationReferenceStore(_db.Database, TimeProvider.System).ListAlertTargetsByTenantAsync(PartnerTenant, default);
+        var azureTargets = await new AzureConversationReferenceStore(_clients, channels, TimeProvider.System).ListAlertTargetsByTenantAsync(PartnerTenant, default);
+        Assert.Equal([$"{DealDeskChat}|", $"{PorChannel}|", "a:chat-1|aad-1"], sqliteTargets.Select(t => $"{t.ConversationId}|{t.UserAadObjectId}"));
+        Assert.Equal(sqliteTargets.Select(t => $"{t.ConversationId}|{t.UserAadObjectId}"), azureTargets.Select(t => $"{t.ConversationId}|{t.UserAadObjectId}").Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Migrate_RunAgainAfterAlertsHereAndAlertsOffHereInAzure_KeepsWhatAzureSaysAndRedesignatesNothing()
+    {
+        var yesterday = DesignationTime();
+        await DesignateInSqliteAsync(DealDesk(yesterday));
+        await DesignateInSqliteAsync(new AlertChannel(PartnerTenant, PorChannel, "4412345", "channel", null, "aad-operator", yesterday));
+        await MigrateAsync();
+        var unchanged = await MigrateAsync();
+        var channels = new AzureAlertChannelStore(_clients, TimeProvider.System);
+        Assert.True(await channels.RemoveAsync(PartnerTenant, PorChannel, default));
+        await channels.DesignateAsync(DealDesk(DateTimeOffset.UtcNow) with { DisplayName = "Deal desk (renamed)", DesignatedBy = "aad-admin-2" }, default);
+
+        var again = await MigrateAsync();
+
+        Assert.Contains("alert channel designations: 2 read, 0 copied, 2 unchanged, 0 kept (newer in Azure)", unchanged.Output, StringComparison.Ordinal);
+        Assert.Contains("alert channel designations: 2 read, 0 copied, 0 unchanged, 2 kept (newer in Azure)", again.Output, StringComparison.Ordinal);
+        Assert.Null(await channels.GetAsync(PartnerTenant, PorChannel, default));
+        Assert.Equal("Deal desk (renamed)", (await channels.GetAsync(PartnerTenant, DealDeskChat, default))!.DisplayName);
+    }
+
+    [Fact]
+    public async Task Migrate_DesignationNewerInSqlite_ReplacesTheOlderAzureRow()
+    {
+        var yesterday = DesignationTime();
+        await DesignateInSqliteAsync(DealDesk(yesterday));
+        await MigrateAsync();
+        await DesignateInSqliteAsync(DealDesk(yesterday.AddHours(1)) with { DisplayName = "Deal desk (renamed)" });
+
+        var again = await MigrateAsync();
+
+        Assert.Contains("alert channel designations: 1 read, 1 copied, 0 unchanged, 0 kept (newer in Azure)", again.Output, StringComparison.Ordinal);
+        Assert.Equal(DealDesk(yesterday.AddHours(1)) with { DisplayName = "Deal desk (renamed)" },
+            await new AzureAlertChannelStore(_clients, TimeProvider.System).GetAsync(PartnerTenant, DealDeskChat, default));
+    }
+
+    [Fact]
     public async Task Migrate_NoSuchDatabase_FailsSayingWhere()
     {
         var missing = Path.Combine(_db.Directory, "nope.db");
@@ -313,6 +368,26 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
             .With("$created", SeededProof.CreatedAt.ToDbTime()).ExecuteNonQueryAsync();
         await connection.Command("INSERT INTO cancelled_claim_cards (idempotency_key, cancelled_at) VALUES ('card:cancelled-1', $at)")
             .With("$at", ClaimedAt.ToDbTime()).ExecuteNonQueryAsync();
+    }
+
+    private const string PartnerTenant = "1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01";
+    private const string DealDeskChat = "19:deal-desk@thread.v2";
+    private const string PorChannel = "19:por@thread.tacv2";
+
+    private static AlertChannel DealDesk(DateTimeOffset at) => new(PartnerTenant, DealDeskChat, "4412345", "groupChat", "Deal desk", "aad-admin", at);
+
+    // Whole seconds a day ago: before anything the test then does in Azure, and exact in both stores.
+    private static DateTimeOffset DesignationTime() => DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds());
+
+    /// <summary><c>alerts here</c> on the SQLite bot: the designation, and the conversation's own reference alerts go through.</summary>
+    private async Task DesignateInSqliteAsync(AlertChannel channel)
+    {
+        await new SqliteConversationReferenceStore(_db.Database, TimeProvider.System).UpsertAsync(new StoredConversationReference
+        {
+            TenantId = channel.TenantId, ConversationId = channel.ConversationId, UserAadObjectId = "", ConversationType = channel.ConversationType,
+            BotId = "28:bot", ServiceUrl = "https://smba.trafficmanager.net/amer/", ServiceUrlVerified = true, ChannelId = "msteams",
+        }, default);
+        await new SqliteAlertChannelStore(_db.Database).DesignateAsync(channel, default);
     }
 
     private Task<CliRun> MigrateAsync() => RunAsync(["--from", _db.Path, "--connection-string", azurite.ConnectionString, "--table-prefix", _clients.Prefix]);

@@ -94,6 +94,19 @@ public sealed class SqliteAlertOutboxTests : AlertOutboxContract
     public override async Task DisposeAsync() => await _storage.DisposeAsync();
 }
 
+public sealed class SqliteAlertChannelStoreTests : AlertChannelStoreContract
+{
+    private SqliteTestStorage _storage = null!;
+
+    protected override IAlertChannelStore CreateStore() => new SqliteAlertChannelStore(_storage.Database);
+
+    protected override IConversationReferenceStore CreateReferenceStore() => new SqliteConversationReferenceStore(_storage.Database, TimeProvider.System);
+
+    public override async Task InitializeAsync() => _storage = await SqliteTestStorage.CreateAsync();
+
+    public override async Task DisposeAsync() => await _storage.DisposeAsync();
+}
+
 public sealed class SqlitePorRegistryTests : PorRegistryContract
 {
     private RegistryTestDatabase _db = null!;

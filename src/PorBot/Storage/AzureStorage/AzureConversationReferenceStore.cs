@@ -94,17 +94,16 @@ public sealed class AzureConversationReferenceStore(AzureStorageClients clients,
     public async Task<IReadOnlyList<StoredConversationReference>> ListAlertTargetsByTenantAsync(string tenantId, CancellationToken cancellationToken)
     {
         // As in SQLite: a personal chat through its user's row, a designated conversation through its own row (user '').
-        var targets = new List<StoredConversationReference>();
-        foreach (var reference in await ListLiveByTenantAsync(tenantId, cancellationToken))
-        {
-            var personal = reference.UserAadObjectId.Length > 0 && string.Equals(reference.ConversationType ?? "personal", "personal", StringComparison.OrdinalIgnoreCase);
-            if (personal || (reference.UserAadObjectId.Length == 0 && await alertChannels.GetAsync(tenantId, reference.ConversationId, cancellationToken) is not null))
-            {
-                targets.Add(reference);
-            }
-        }
-
-        return targets;
+        // Two reads per tenant whatever the number of conversations, side by side.
+        var referencesRead = ListLiveByTenantAsync(tenantId, cancellationToken);
+        var designationsRead = alertChannels.ListByTenantAsync(tenantId, cancellationToken);
+        await Task.WhenAll(referencesRead, designationsRead);
+        var references = await referencesRead;
+        var designated = (await designationsRead).Select(c => c.ConversationId).ToHashSet(StringComparer.Ordinal);
+        return references.Where(r => r.UserAadObjectId.Length > 0
+                ? string.Equals(r.ConversationType ?? "personal", "personal", StringComparison.OrdinalIgnoreCase)
+                : designated.Contains(r.ConversationId))
+            .ToList();
     }
 
     internal static string TenantPartition(string tenantId) => "t|" + TableKeys.Escape(tenantId);

@@ -108,6 +108,9 @@ public static class AzureTableNames
 
     public const string DialogState = "DialogState";
 
+    /// <summary>Conversations chosen with <c>alerts here</c>, by tenant (see <see cref="AzureAlertChannelStore"/>).</summary>
+    public const string AlertChannels = "AlertChannels";
+
     /// <summary>One partition per customer tenant: the customer, its subscriptions and their POR change log.</summary>
     public const string RegistryCustomers = "RegistryCustomers";
 
@@ -136,7 +139,7 @@ public static class AzureTableNames
 
     public static IReadOnlyList<string> All { get; } =
     [
-        ConversationReferences, DialogState, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames,
+        ConversationReferences, DialogState, AlertChannels, RegistryCustomers, RegistryPartners, RegistryKeys, RegistryNames,
         Claims, ClaimIndex, ClaimKeys, AlertOutbox, AlertOutboxIndex,
     ];
 }
