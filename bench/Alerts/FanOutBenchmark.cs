@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using PorBot.Cli;
 using PorBot.Conflicts;
 using PorBot.Conversations;
 using PorBot.Lookups;
@@ -30,7 +31,7 @@ public sealed record FanOutShape(int Tenants, int Conversations, int AlertsPerCo
 /// <param name="IdealSeconds">First to last send in the ideal schedule.</param>
 /// <param name="SendSeconds">First to last accepted send at the limit server.</param>
 /// <param name="Throttled">429s the limit server answered.</param>
-/// <param name="P50">Queued (or worker start, if queued before it) to delivered.</param>
+/// <param name="P50">Worker start (every alert is queued before it) to the send's arrival at the limit server.</param>
 /// <param name="CpuMsPerAlert">Processor time of the whole process (bot and limit server) while delivering, per alert.</param>
 public sealed record FanOutResult(int Alerts, double IdealSeconds, double SendSeconds, int Throttled, TimeSpan P50, TimeSpan P99, TimeSpan Last, double CpuMsPerAlert)
 {
@@ -42,7 +43,7 @@ public sealed record FanOutResult(int Alerts, double IdealSeconds, double SendSe
 }
 
 /// <summary>
-/// One run: a fresh SQLite file seeded with partners, subscriptions and channel conversation references; the
+/// One run, with either storage provider (<c>settings</c> may set <c>Storage:Provider=AzureStorage</c>): a fresh SQLite file (and Azure tables) seeded with partners, subscriptions and channel conversation references; the
 /// conflicts opened through the real <see cref="ClaimService"/> (which writes the outbox); then the real bot host
 /// (PorBot's services, its <see cref="AlertDeliveryWorker"/>) started against a <see cref="TeamsLimitServer"/>,
 /// until every row is Delivered.
@@ -59,36 +60,41 @@ public static class FanOutBenchmark
         var directory = Path.Combine(workDirectory, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         await using var teams = await TeamsLimitServer.StartAsync();
-        var app = BuildBot(Path.Combine(directory, "porbot.db"), settings);
+        var databasePath = Path.Combine(directory, "porbot.db");
+        var app = BuildBot(databasePath, settings);
         try
         {
             await app.InitializeStorageAsync();
-            var partners = await SeedAsync(app.Services, shape, teams.ServiceUrl);
+            var partners = await SeedAsync(app.Services, shape, teams.ServiceUrl, databasePath, app.Configuration);
             await OpenConflictsAsync(app.Services, shape, partners);
-            var database = app.Services.GetRequiredService<SqliteDatabase>();
-            var queued = await CountAsync(database, "status = 'Pending'");
+            var outbox = app.Services.GetRequiredService<IAlertOutbox>();
+            var queued = (await outbox.GetStatusAsync(null, 0, CancellationToken.None)).CountsByStatus.GetValueOrDefault("Pending");
             if (queued != shape.Alerts) throw new InvalidOperationException($"Expected {shape.Alerts} queued alerts, found {queued}.");
-            progress.WriteLine($"   {queued:N0} alerts queued ({shape.Conflicts} conflicts); starting the worker");
+            progress.WriteLine($"   {queued:N0} alerts queued ({shape.Conflicts} conflicts, {(StorageOptions.IsAzureStorageConfigured(app.Configuration) ? "Azure Storage" : "SQLite")}); starting the worker");
 
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var started = DateTimeOffset.UtcNow;
+            var started = Stopwatch.GetTimestamp();
             await app.StartAsync();
-            var deadline = Stopwatch.StartNew();
-            long delivered;
-            while ((delivered = await CountAsync(database, "status = 'Delivered'")) < shape.Alerts)
+            // The limit server counts what arrived: polling the outbox itself would add its reads to the measurement.
+            while (teams.Accepted.Count < shape.Alerts)
             {
-                if (deadline.Elapsed > timeout)
+                if (Stopwatch.GetElapsedTime(started) > timeout)
                 {
-                    throw new TimeoutException($"Only {delivered:N0} of {shape.Alerts:N0} delivered after {timeout}; statuses: {await StatusesAsync(database)}");
+                    var statuses = (await outbox.GetStatusAsync(null, 0, CancellationToken.None)).CountsByStatus;
+                    throw new TimeoutException($"Only {teams.Accepted.Count:N0} of {shape.Alerts:N0} delivered after {timeout}; statuses: {string.Join(", ", statuses.Select(s => $"{s.Key} {s.Value}"))}");
                 }
 
-                await Task.Delay(100);
+                await Task.Delay(50);
             }
 
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             await app.StopAsync();
-            var latencies = await LatenciesAsync(database, started);
+            var delivered = (await outbox.GetStatusAsync(null, 0, CancellationToken.None)).CountsByStatus.GetValueOrDefault("Delivered");
+            if (delivered != shape.Alerts || teams.Accepted.Count != shape.Alerts)
+                throw new InvalidOperationException($"{teams.Accepted.Count:N0} sends arrived and {delivered:N0} rows are Delivered; expected {shape.Alerts:N0} of each.");
+
             var accepted = teams.Accepted;
+            var latencies = accepted.Select(a => Stopwatch.GetElapsedTime(started, a)).Order().ToList();
             var sendSeconds = (accepted[^1] - accepted[0]) / (double)Stopwatch.Frequency;
             var ideal = IdealSchedule.LastSendTime(
                 Enumerable.Range(0, shape.Tenants).Select(_ => Enumerable.Repeat(shape.AlertsPerConversation, shape.Conversations).ToArray()),
@@ -130,7 +136,11 @@ public static class FanOutBenchmark
         return builder.Build();
     }
 
-    private static async Task<string[]> SeedAsync(IServiceProvider services, FanOutShape shape, string serviceUrl)
+    /// <summary>
+    /// The registry is written into the SQLite file (and copied into Azure Storage with <c>migrate-to-azure</c> when
+    /// that is the provider); references and alert channels go through the app's own stores, whichever they are.
+    /// </summary>
+    private static async Task<string[]> SeedAsync(IServiceProvider services, FanOutShape shape, string serviceUrl, string databasePath, IConfiguration configuration)
     {
         var database = services.GetRequiredService<SqliteDatabase>();
         var partners = Enumerable.Range(0, shape.Tenants).Select(i => (10_000_000 + i).ToString(CultureInfo.InvariantCulture)).ToArray();
@@ -155,6 +165,15 @@ public static class FanOutBenchmark
             }
 
             await transaction.CommitAsync();
+        }
+
+        if (StorageOptions.IsAzureStorageConfigured(configuration))
+        {
+            var error = new StringWriter();
+            var copied = await MigrateToAzureCommand.RunAsync(
+                ["--from", databasePath, "--connection-string", configuration.GetConnectionString("AzureStorage")!, "--table-prefix", configuration["Storage:Azure:TablePrefix"] ?? ""],
+                TextWriter.Null, error);
+            if (copied != 0) throw new InvalidOperationException($"migrate-to-azure failed ({copied}): {error}");
         }
 
         var references = services.GetRequiredService<IConversationReferenceStore>();
@@ -199,45 +218,7 @@ public static class FanOutBenchmark
 
     private static Guid SubscriptionOf(int conflict) => new(conflict + 1, 0x5b, 0x4c, 0x80, 0, 0, 0, 0, 0, 0, 1);
 
-    private static async Task<List<TimeSpan>> LatenciesAsync(SqliteDatabase database, DateTimeOffset started)
-    {
-        var latencies = new List<TimeSpan>();
-        await using var connection = await database.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT created_at, updated_at FROM alert_outbox WHERE status = 'Delivered'";
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            var created = Parse(reader.GetString(0));
-            latencies.Add(Parse(reader.GetString(1)) - (created > started ? created : started));
-        }
-
-        latencies.Sort();
-        return latencies;
-    }
-
-    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-
     private static TimeSpan Percentile(List<TimeSpan> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(sorted.Count * p) - 1)];
-
-    private static async Task<long> CountAsync(SqliteDatabase database, string where)
-    {
-        await using var connection = await database.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM alert_outbox WHERE {where}";
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<string> StatusesAsync(SqliteDatabase database)
-    {
-        await using var connection = await database.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT status || ' ' || count(*) FROM alert_outbox GROUP BY status";
-        var parts = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) parts.Add(reader.GetString(0));
-        return string.Join(", ", parts);
-    }
 
     private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, params object[] values)
     {

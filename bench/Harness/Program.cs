@@ -19,6 +19,7 @@ var titles = new Dictionary<string, string>
     ["Lookups"] = "Lookup and search scaling",
     ["Alerts"] = "Alert fan-out",
     ["Guidance"] = "Guidance answer latency",
+    ["Storage"] = "Storage providers: SQLite and Azure Storage (Azurite)",
 };
 var benchmarks = new List<(string Id, string Title, Func<Section, Task> Run)>
 {

@@ -14,7 +14,7 @@ internal static class ProgramBenchmark
     public static IReadOnlyList<string> Discover(string repository)
     {
         string[] infrastructure = ["Harness"];
-        string[] order = ["Lookups", "Alerts", "Guidance"];
+        string[] order = ["Lookups", "Alerts", "Storage", "Guidance"];
         var found = Directory.GetDirectories(Path.Combine(repository, "bench"))
             .Where(d => Directory.EnumerateFiles(d, "*.csproj").Any())
             .Select(Path.GetFileName)
