@@ -75,6 +75,9 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
         ArgumentNullException.ThrowIfNull(change);
         var subscriptionId = change.Base.SubscriptionId;
         Validate(change);
+        // A token no head ever had (not a table ETag) can only be stale: refused like one, without a doomed round trip
+        // the service would answer with a bad request rather than a failed condition.
+        if (change.Base.ConcurrencyToken is { } given && !IsTableETag(given)) return false;
 
         var changeId = Guid.NewGuid();
         var now = time.GetUtcNow();
@@ -309,6 +312,9 @@ public sealed class AzureTableClaimStore(AzureStorageClients clients, IAlertOutb
 
     // Only the head can fail on its ETag (412) or as already there (409: every other added row has this change's new
     // id). A 404 is the head gone, unless it may be a staged fan-out row that recovery removed: then the save failed.
+    private static bool IsTableETag(string token) =>
+        token.StartsWith("W/\"datetime'", StringComparison.Ordinal) && token.EndsWith("'\"", StringComparison.Ordinal);
+
     private static bool IsChangedMeanwhile(TableTransactionFailedException ex, bool staged) =>
         ex.Status is 409 or 412 || (ex.Status == 404 && (!staged || ex.FailedTransactionActionIndex == 0));
 

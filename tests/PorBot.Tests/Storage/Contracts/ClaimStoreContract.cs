@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PorBot.Conflicts;
 using PorBot.Conversations;
+using PorBot.Storage.AzureStorage;
 
 namespace PorBot.Tests.Storage.Contracts;
 
@@ -387,4 +389,22 @@ public sealed class SqliteClaimStoreTests : ClaimStoreContract
     public override async Task InitializeAsync() => _storage = await SqliteTestStorage.CreateAsync();
 
     public override async Task DisposeAsync() => await _storage.DisposeAsync();
+}
+
+/// <summary>The same contract on Azure Storage: the Azure claim store queueing into the Azure outbox, as <c>Storage:Provider=AzureStorage</c> pairs them.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class AzureClaimStoreContractTests(AzuriteFixture azurite) : ClaimStoreContract
+{
+    private AzureStorageClients _clients = null!;
+
+    protected override Task<(IClaimStore Store, IAlertOutbox Outbox)> CreateStoreAsync()
+    {
+        var outbox = new AzureQueueAlertOutbox(_clients, TimeProvider.System, Options.Create(new AlertDeliveryOptions()), NullLogger<AzureQueueAlertOutbox>.Instance);
+        return Task.FromResult<(IClaimStore, IAlertOutbox)>((
+            new AzureTableClaimStore(_clients, outbox, TimeProvider.System, NullLogger<AzureTableClaimStore>.Instance), outbox));
+    }
+
+    public override async Task InitializeAsync() => _clients = await azurite.CreateClientsAsync();
+
+    public override Task DisposeAsync() => Task.CompletedTask;
 }
