@@ -60,36 +60,7 @@ public sealed partial class AlertCrashTests(ITestOutputHelper output) : IAsyncLi
         _channel = await FakeChannelAuthority.StartAsync();
         ScriptConnectorFaults();
 
-        _environment = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__PorBot"] = $"Data Source={DatabasePath}",
-            ["MicrosoftAppType"] = "SingleTenant",
-            ["MicrosoftAppId"] = BotTestHost.AppId,
-            ["MicrosoftAppPassword"] = "crash-test-secret",
-            ["MicrosoftAppTenantId"] = BotTestHost.AppTenantId,
-            ["ToChannelFromBotLoginUrl"] = _tokens.Authority(BotTestHost.AppTenantId),
-            ["ToBotFromChannelOpenIdMetadataUrl"] = _channel.MetadataUrl,
-            ["ToBotFromTenantOpenIdMetadataUrl"] = _channel.TenantMetadataUrlTemplate,
-            ["Graph__Enabled"] = "true",
-            ["Graph__BaseUrl"] = _graph.BaseUrl,
-            ["Graph__LoginAuthority"] = _tokens.Authority(BotTestHost.AppTenantId),
-            // The bot's MSAL trusts the fake token server's certificate, and nothing else.
-            ["SSL_CERT_FILE"] = _tokens.CertificatePemPath,
-            ["PorBot__Operators__0"] = Sample.OperatorAadObjectId,
-            ["Claims__ApiKeys__0__Name"] = "crm",
-            ["Claims__ApiKeys__0__Key"] = Claims.ApiKey,
-            ["Alerts__PollInterval"] = "00:00:00.050",
-            // Short, so a restarted process takes the dead one's rows back quickly; still long enough that the process
-            // is killed before it gives up on the held post itself (at half the lease) and settles it on its own.
-            ["Alerts__LeaseDuration"] = "00:00:06",
-            ["Alerts__ReconcileAfter"] = "00:00:01",
-            ["Alerts__RetryBaseDelay"] = "00:00:00.100",
-            ["Alerts__RetryMaxDelay"] = "00:00:01",
-            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
-            ["Logging__Console__FormatterName"] = "simple",
-            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
-            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
-        };
+        _environment = BotProcess.FakedCloudEnvironment(DatabasePath, _tokens, _channel, _graph);
     }
 
     public async Task DisposeAsync()

@@ -141,39 +141,12 @@ public sealed partial class TwoInstanceTests(AzuriteFixture azurite, ITestOutput
         var contentRoot = Path.Combine(_directory, name);
         Directory.CreateDirectory(contentRoot);
         File.Copy(RepoPaths.Combine("src", "PorBot", "appsettings.json"), Path.Combine(contentRoot, "appsettings.json"), overwrite: true);
-        var environment = new Dictionary<string, string>
-        {
-            // Each instance has its own SQLite file: anything they share must go through Azure Storage.
-            ["ConnectionStrings__PorBot"] = $"Data Source={Path.Combine(contentRoot, "porbot.db")}",
-            ["Storage__Provider"] = "AzureStorage",
-            ["ConnectionStrings__AzureStorage"] = azurite.ConnectionString,
-            ["Storage__Azure__TablePrefix"] = _prefix,
-            ["MicrosoftAppType"] = "SingleTenant",
-            ["MicrosoftAppId"] = BotTestHost.AppId,
-            ["MicrosoftAppPassword"] = "two-instances-secret",
-            ["MicrosoftAppTenantId"] = BotTestHost.AppTenantId,
-            ["ToChannelFromBotLoginUrl"] = _tokens.Authority(BotTestHost.AppTenantId),
-            ["ToBotFromChannelOpenIdMetadataUrl"] = _channel.MetadataUrl,
-            ["ToBotFromTenantOpenIdMetadataUrl"] = _channel.TenantMetadataUrlTemplate,
-            ["Graph__Enabled"] = "true",
-            ["Graph__BaseUrl"] = _graph.BaseUrl,
-            ["Graph__LoginAuthority"] = _tokens.Authority(BotTestHost.AppTenantId),
-            ["SSL_CERT_FILE"] = _tokens.CertificatePemPath,
-            ["PorBot__Operators__0"] = Sample.OperatorAadObjectId,
-            ["Claims__ApiKeys__0__Name"] = "crm",
-            ["Claims__ApiKeys__0__Key"] = Claims.ApiKey,
-            ["Alerts__InstanceCount"] = "2",
-            ["Alerts__PollInterval"] = "00:00:00.050",
-            // Short, so the survivor takes the killed instance's rows back soon after the kill.
-            ["Alerts__LeaseDuration"] = "00:00:06",
-            ["Alerts__ReconcileAfter"] = "00:00:01",
-            ["Alerts__RetryBaseDelay"] = "00:00:00.100",
-            ["Alerts__RetryMaxDelay"] = "00:00:01",
-            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
-            ["Logging__LogLevel__Azure"] = "Warning",
-            ["Logging__Console__FormatterName"] = "simple",
-            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
-        };
+        // Each instance has its own SQLite file: anything they share must go through Azure Storage.
+        var environment = BotProcess.FakedCloudEnvironment(Path.Combine(contentRoot, "porbot.db"), _tokens, _channel, _graph);
+        environment["Storage__Provider"] = "AzureStorage";
+        environment["ConnectionStrings__AzureStorage"] = azurite.ConnectionString;
+        environment["Storage__Azure__TablePrefix"] = _prefix;
+        environment["Alerts__InstanceCount"] = "2";
         return BotProcess.StartAsync(contentRoot, environment, Path.Combine(_directory, name + ".log"));
     }
 
