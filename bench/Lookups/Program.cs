@@ -128,6 +128,8 @@ foreach (var size in sizes)
         Console.Error.WriteLine($"   {name}: done (load average {LoadAverage()})");
     }
 
+    // The registry's rented connections (and their page caches) go with the database, before the next size.
+    database.Dispose();
     SqliteConnection.ClearAllPools();
 }
 

@@ -138,6 +138,7 @@ for (var r = 1; r <= runs; r++)
     }
 }
 
+database.Dispose();
 SqliteConnection.ClearAllPools();
 
 var header = new[] { "measure", "SQLite median (min–max)", "Azurite median (min–max)", "Azurite / SQLite", "SQLite p99", "Azurite p99" };

@@ -118,8 +118,18 @@ public sealed class TurnPipeline(
     /// <summary>Shows "typing…" when a message turn has produced no answer yet after the configured delay.</summary>
     private async Task WithTypingIndicatorAsync(TurnContext turn, Task handling, CancellationToken cancellationToken)
     {
-        var delay = options.Value.TypingIndicatorDelay;
-        if (await Task.WhenAny(handling, Task.Delay(delay, cancellationToken)) != handling && !turn.Responded)
+        try
+        {
+            // The timer goes as soon as the turn ends; a Task.Delay raced against the turn would stay queued
+            // until it fired, one per turn, long after most turns had answered.
+            await handling.WaitAsync(options.Value.TypingIndicatorDelay, cancellationToken);
+            return;
+        }
+        catch (TimeoutException) when (!handling.IsCompleted)
+        {
+        }
+
+        if (!turn.Responded)
         {
             try
             {

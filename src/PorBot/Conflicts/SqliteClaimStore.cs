@@ -143,8 +143,9 @@ public sealed class SqliteClaimStore(SqliteDatabase database, TimeProvider time)
     {
         var found = new HashSet<Guid>();
         if (subscriptionIds.Count == 0) return found;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command("""
+        // Every lookup a partner makes asks this: a rented connection keeps the statement prepared.
+        await using var connection = await database.RentAsync(cancellationToken);
+        await using var reader = await connection.Statement("""
             SELECT DISTINCT subscription_id FROM claims
             WHERE claimant_partner_id = $partner AND status = 'Active' AND subscription_id IN (SELECT value FROM json_each($ids))
             """)

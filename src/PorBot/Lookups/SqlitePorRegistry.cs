@@ -31,23 +31,29 @@ public sealed class SqlitePorRegistry(SqliteDatabase database, TimeProvider time
         FROM partners p
         """;
 
+    private const string SubscriptionById = $"{SelectSubscription} WHERE s.subscription_id = $v";
+    private const string SubscriptionsByTenant = $"{SelectSubscription} WHERE s.customer_tenant_id = $v ORDER BY s.product, s.subscription_id";
+    private const string SubscriptionsByDomain = $"{SelectSubscription} WHERE s.customer_domain = $v COLLATE NOCASE ORDER BY s.product, s.subscription_id";
+    private const string PartnerById = $"{SelectPartner} WHERE p.partner_id = $v";
+    private const string PartnerByTenant = $"{SelectPartner} WHERE p.partner_id = (SELECT partner_id FROM partner_tenants WHERE tenant_id = $v)";
+
     public async Task<SubscriptionRecord?> GetSubscriptionAsync(Guid subscriptionId, CancellationToken cancellationToken) =>
-        (await QuerySubscriptionsAsync($"{SelectSubscription} WHERE s.subscription_id = $v", Id(subscriptionId), cancellationToken)).SingleOrDefault();
+        (await QuerySubscriptionsAsync(SubscriptionById, Id(subscriptionId), cancellationToken)).SingleOrDefault();
 
     public Task<IReadOnlyList<SubscriptionRecord>> GetSubscriptionsByTenantAsync(Guid customerTenantId, CancellationToken cancellationToken) =>
-        QuerySubscriptionsAsync($"{SelectSubscription} WHERE s.customer_tenant_id = $v ORDER BY s.product, s.subscription_id", Id(customerTenantId), cancellationToken);
+        QuerySubscriptionsAsync(SubscriptionsByTenant, Id(customerTenantId), cancellationToken);
 
     public Task<IReadOnlyList<SubscriptionRecord>> GetSubscriptionsByDomainAsync(string domain, CancellationToken cancellationToken) =>
-        QuerySubscriptionsAsync($"{SelectSubscription} WHERE s.customer_domain = $v COLLATE NOCASE ORDER BY s.product, s.subscription_id", domain.Trim().TrimEnd('.'), cancellationToken);
+        QuerySubscriptionsAsync(SubscriptionsByDomain, domain.Trim().TrimEnd('.'), cancellationToken);
 
     public async Task<IReadOnlyList<CustomerMatch>> SearchCustomersAsync(string query, int limit, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.RentAsync(cancellationToken);
         var hits = await NameSearch.SearchAsync(connection, NameIndex.Customers, _terms, query, Math.Min(limit, MaxSearchResults), cancellationToken);
         if (hits.Count == 0) return [];
 
         var details = new Dictionary<long, CustomerMatch>();
-        await using (var command = connection.Command($"SELECT rid, tenant_id, name, domain, subscription_count FROM customers WHERE rid IN ({RidList(hits)})"))
+        await using (var command = connection.Connection.Command($"SELECT rid, tenant_id, name, domain, subscription_count FROM customers WHERE rid IN ({RidList(hits)})"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -60,21 +66,20 @@ public sealed class SqlitePorRegistry(SqliteDatabase database, TimeProvider time
     }
 
     public async Task<PartnerRecord?> GetPartnerAsync(string partnerId, CancellationToken cancellationToken) =>
-        (await QueryPartnersAsync($"{SelectPartner} WHERE p.partner_id = $v", partnerId.Trim(), cancellationToken)).SingleOrDefault();
+        (await QueryPartnersAsync(PartnerById, partnerId.Trim(), cancellationToken)).SingleOrDefault();
 
     public async Task<PartnerRecord?> GetPartnerByTenantAsync(Guid tenantId, CancellationToken cancellationToken) =>
-        (await QueryPartnersAsync($"{SelectPartner} WHERE p.partner_id = (SELECT partner_id FROM partner_tenants WHERE tenant_id = $v)", Id(tenantId), cancellationToken)).SingleOrDefault();
+        (await QueryPartnersAsync(PartnerByTenant, Id(tenantId), cancellationToken)).SingleOrDefault();
 
     public async Task<IReadOnlyList<PartnerRecord>> SearchPartnersAsync(string query, int limit, CancellationToken cancellationToken)
     {
-        IReadOnlyList<NameHit> hits;
-        await using (var connection = await database.OpenAsync(cancellationToken))
-        {
-            hits = await NameSearch.SearchAsync(connection, NameIndex.Partners, _terms, query, Math.Min(limit, MaxSearchResults), cancellationToken);
-        }
-
+        await using var connection = await database.RentAsync(cancellationToken);
+        var hits = await NameSearch.SearchAsync(connection, NameIndex.Partners, _terms, query, Math.Min(limit, MaxSearchResults), cancellationToken);
         if (hits.Count == 0) return [];
-        var partners = await QueryPartnersAsync($"{SelectPartner} WHERE p.partner_id IN (SELECT partner_id FROM partner_names WHERE rid IN ({RidList(hits)}))", null, cancellationToken);
+
+        // The row ids make this text different every time: not worth keeping prepared.
+        await using var command = connection.Connection.Command($"{SelectPartner} WHERE p.partner_id IN (SELECT partner_id FROM partner_names WHERE rid IN ({RidList(hits)}))");
+        var partners = await ReadPartnersAsync(command, cancellationToken);
         var byId = partners.ToDictionary(p => p.PartnerId, StringComparer.Ordinal);
         return hits.Where(h => byId.ContainsKey(h.Key)).Select(h => byId[h.Key]).ToList();
     }
@@ -119,11 +124,10 @@ public sealed class SqlitePorRegistry(SqliteDatabase database, TimeProvider time
     // Row ids come from our own query results, never from user text, so inlining them is safe.
     private static string RidList(IReadOnlyList<NameHit> hits) => string.Join(',', hits.Select(h => h.Rid.ToString(CultureInfo.InvariantCulture)));
 
-    private async Task<IReadOnlyList<SubscriptionRecord>> QuerySubscriptionsAsync(string sql, object value, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SubscriptionRecord>> QuerySubscriptionsAsync(string sql, string value, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(sql).With("$v", value);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var connection = await database.RentAsync(cancellationToken);
+        await using var reader = await connection.Statement(sql).With("$v", value).ExecuteReaderAsync(cancellationToken);
         var now = time.GetUtcNow();
         var list = new List<SubscriptionRecord>();
         while (await reader.ReadAsync(cancellationToken))
@@ -144,11 +148,14 @@ public sealed class SqlitePorRegistry(SqliteDatabase database, TimeProvider time
         return list;
     }
 
-    private async Task<IReadOnlyList<PartnerRecord>> QueryPartnersAsync(string sql, object? value, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<PartnerRecord>> QueryPartnersAsync(string sql, string value, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(sql);
-        if (value is not null) command.With("$v", value);
+        await using var connection = await database.RentAsync(cancellationToken);
+        return await ReadPartnersAsync(connection.Statement(sql).With("$v", value), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<PartnerRecord>> ReadPartnersAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var now = time.GetUtcNow();
         var list = new List<PartnerRecord>();
@@ -185,7 +192,7 @@ internal static class NameSearch
     private const int CandidatesPerStage = 100;
     private const int CorrectionsPerWord = 8;
 
-    public static async Task<IReadOnlyList<NameHit>> SearchAsync(SqliteConnection connection, NameIndex index, TermCache terms, string query, int limit, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<NameHit>> SearchAsync(RentedConnection connection, NameIndex index, TermCache terms, string query, int limit, CancellationToken cancellationToken)
     {
         var text = NameText.CollapseWhitespace(query);
         var tokens = NameText.Tokens(text);
@@ -263,10 +270,11 @@ internal static class NameSearch
         return corrected ? string.Join(" AND ", parts) : null;
     }
 
-    private static async Task CollectAsync(SqliteConnection connection, ScoredQuery query, Dictionary<long, NameHit> hits, string sql,
+    // The stage texts are fixed per index (a handful), so they stay prepared on the connection.
+    private static async Task CollectAsync(RentedConnection connection, ScoredQuery query, Dictionary<long, NameHit> hits, string sql,
         (string Name, object Value)[] parameters, CancellationToken cancellationToken)
     {
-        await using var command = connection.Command(sql);
+        var command = connection.Statement(sql);
         foreach (var (name, value) in parameters) command.With(name, value);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -291,9 +299,9 @@ internal sealed class TermCache
 {
     private readonly Dictionary<NameIndex, TermDictionary> _dictionaries = [];
 
-    public async Task<TermDictionary> GetAsync(SqliteConnection connection, NameIndex index, CancellationToken cancellationToken)
+    public async Task<TermDictionary> GetAsync(RentedConnection connection, NameIndex index, CancellationToken cancellationToken)
     {
-        var version = Convert.ToInt64(await connection.Command("SELECT names_version FROM registry_meta").ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        var version = Convert.ToInt64(await connection.Statement("SELECT names_version FROM registry_meta").ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         lock (_dictionaries)
         {
             if (_dictionaries.TryGetValue(index, out var cached) && cached.Version == version) return cached;
@@ -301,7 +309,7 @@ internal sealed class TermCache
 
         // Two searches may both load after a change; the result is the same, so no lock is held across the read.
         var terms = new List<string>();
-        await using (var command = connection.Command($"SELECT term FROM {index.Vocab}"))
+        await using (var command = connection.Connection.Command($"SELECT term FROM {index.Vocab}"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken)) terms.Add(reader.GetString(0));

@@ -47,7 +47,9 @@ public static class StorageExtensions
         var connectionString = builder.Configuration.GetConnectionString("PorBot") is { Length: > 0 } configured
             ? configured
             : StorageOptions.DefaultConnectionString;
-        builder.Services.AddSingleton(new SqliteDatabase(connectionString, builder.Environment.ContentRootPath));
+        var contentRoot = builder.Environment.ContentRootPath;
+        // From a factory, so the container disposes it (closing the connections it keeps) when the host stops.
+        builder.Services.AddSingleton(_ => new SqliteDatabase(connectionString, contentRoot));
         builder.Services.AddSingleton<SqliteMigrator>();
         builder.Services.AddSingleton<SampleData>();
         builder.Services.AddSingleton<IStorageInitializer, SqliteStorageInitializer>();

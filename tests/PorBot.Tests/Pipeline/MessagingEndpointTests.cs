@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using PorBot.Protocol.Activities;
 
@@ -43,6 +45,27 @@ public sealed class MessagingEndpointTests : IAsyncLifetime
     {
         var activity = TestActivities.Message(_bot.Connector.ServiceUrl, new string('x', 300 * 1024));
         using var response = await _bot.PostActivityAsync(activity);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(_bot.Connector.Requests);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(50 * 1024)]
+    public async Task Post_BodyWithoutStatedLength_IsReadWhole(int textLength)
+    {
+        var text = "help" + new string(' ', textLength);
+        using var response = await PostUnstatedLengthAsync(ProtocolJson.Serialize(TestActivities.Message(_bot.Connector.ServiceUrl, text)));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(await _bot.Connector.WaitForActivitiesAsync(1));
+    }
+
+    [Fact]
+    public async Task Post_BodyWithoutStatedLengthOverTheLimit_Returns413()
+    {
+        using var response = await PostUnstatedLengthAsync(ProtocolJson.Serialize(TestActivities.Message(_bot.Connector.ServiceUrl, new string('x', 300 * 1024))));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Empty(_bot.Connector.Requests);
@@ -120,5 +143,28 @@ public sealed class MessagingEndpointTests : IAsyncLifetime
         Assert.Equal("M", doc.RootElement.GetProperty("from").GetProperty("givenName").GetString());
         Assert.False(doc.RootElement.TryGetProperty("attachments", out _));
         Assert.False(doc.RootElement.TryGetProperty("id", out _));
+    }
+
+    /// <summary>A chunked body, as a client that streams it sends it: no Content-Length.</summary>
+    private async Task<HttpResponseMessage> PostUnstatedLengthAsync(string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/messages", UriKind.Relative))
+        {
+            Content = new UnstatedLengthContent(Encoding.UTF8.GetBytes(json)),
+        };
+        request.Headers.TransferEncodingChunked = true;
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return await _bot.Client.SendAsync(request);
+    }
+
+    private sealed class UnstatedLengthContent(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 }

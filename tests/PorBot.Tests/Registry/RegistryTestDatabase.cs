@@ -117,6 +117,7 @@ public sealed class RegistryTestDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Database.Dispose();
         SqliteConnection.ClearAllPools();
         await Task.Yield();
         try

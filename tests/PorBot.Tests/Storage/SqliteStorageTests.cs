@@ -31,6 +31,7 @@ public sealed class SqliteTestStorage : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        Database.Dispose();
         SqliteConnection.ClearAllPools();
         try
         {
