@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using PorBot.Testing;
-using PorBot.Tests.Integrations;
 
 namespace PorBot.Tests;
 
@@ -77,50 +75,6 @@ public sealed class BotProcess : IAsyncDisposable
             await bot.DisposeAsync();
             throw;
         }
-    }
-
-    /// <summary>
-    /// A deployed bot's settings against the local fakes: authentication on (the channel's tokens minted by
-    /// <paramref name="channel"/>, the bot's own from <paramref name="tokens"/>), Graph at <paramref name="graph"/> for
-    /// the delivery check, the sample operator, a claims API key, and the alert worker polling and retrying fast with
-    /// a short lease, so that a restarted or surviving process takes a dead one's rows back within seconds.
-    /// </summary>
-    public static Dictionary<string, string> FakedCloudEnvironment(string databasePath, FakeTokenServer tokens, FakeChannelAuthority channel, FakeGraphServer graph)
-    {
-        ArgumentNullException.ThrowIfNull(tokens);
-        ArgumentNullException.ThrowIfNull(channel);
-        ArgumentNullException.ThrowIfNull(graph);
-        return new Dictionary<string, string>
-        {
-            ["ConnectionStrings__PorBot"] = $"Data Source={databasePath}",
-            ["MicrosoftAppType"] = "SingleTenant",
-            ["MicrosoftAppId"] = BotTestHost.AppId,
-            ["MicrosoftAppPassword"] = "bot-process-secret",
-            ["MicrosoftAppTenantId"] = BotTestHost.AppTenantId,
-            ["ToChannelFromBotLoginUrl"] = tokens.Authority(BotTestHost.AppTenantId),
-            ["ToBotFromChannelOpenIdMetadataUrl"] = channel.MetadataUrl,
-            ["ToBotFromTenantOpenIdMetadataUrl"] = channel.TenantMetadataUrlTemplate,
-            ["Graph__Enabled"] = "true",
-            ["Graph__BaseUrl"] = graph.BaseUrl,
-            ["Graph__LoginAuthority"] = tokens.Authority(BotTestHost.AppTenantId),
-            // The bot's MSAL trusts the fake token server's certificate, and nothing else.
-            ["SSL_CERT_FILE"] = tokens.CertificatePemPath,
-            ["PorBot__Operators__0"] = Lookups.Sample.OperatorAadObjectId,
-            ["Claims__ApiKeys__0__Name"] = "crm",
-            ["Claims__ApiKeys__0__Key"] = Conflicts.Claims.ApiKey,
-            ["Alerts__PollInterval"] = "00:00:00.050",
-            // Short, so another process takes a dead one's rows back quickly; still long enough that a test kills a
-            // process before it gives up on a held post itself (at half the lease) and settles it on its own.
-            ["Alerts__LeaseDuration"] = "00:00:06",
-            ["Alerts__ReconcileAfter"] = "00:00:01",
-            ["Alerts__RetryBaseDelay"] = "00:00:00.100",
-            ["Alerts__RetryMaxDelay"] = "00:00:01",
-            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
-            ["Logging__LogLevel__Azure"] = "Warning",
-            ["Logging__Console__FormatterName"] = "simple",
-            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
-            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
-        };
     }
 
     /// <summary>SIGKILL: no shutdown code runs, nothing is flushed; exactly what a crash or an OOM kill does.</summary>

@@ -38,9 +38,9 @@ public sealed partial class AlertCrashTests(ITestOutputHelper output) : IAsyncLi
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "porbot-crash-tests", Guid.NewGuid().ToString("N"));
     private readonly ConcurrentDictionary<ConnectorRequest, int> _postNumbers = new(ReferenceEqualityComparer.Instance);
+    private FakedCloud _cloud = null!;
     private FakeConnectorServer _connector = null!;
     private FakeGraphServer _graph = null!;
-    private FakeTokenServer _tokens = null!;
     private FakeChannelAuthority _channel = null!;
     private Dictionary<string, string> _environment = null!;
 
@@ -52,23 +52,16 @@ public sealed partial class AlertCrashTests(ITestOutputHelper output) : IAsyncLi
     {
         Directory.CreateDirectory(_directory);
         File.Copy(RepoPaths.Combine("src", "PorBot", "appsettings.json"), Path.Combine(_directory, "appsettings.json"));
-        _connector = await FakeConnectorServer.StartAsync();
-        _graph = await FakeGraphServer.StartAsync();
-        _graph.Connector = _connector;
-        _graph.BotAppId = BotTestHost.AppId;
-        _tokens = await FakeTokenServer.StartAsync(_directory);
-        _channel = await FakeChannelAuthority.StartAsync();
+        _cloud = await FakedCloud.StartAsync(_directory);
+        (_connector, _graph, _channel) = (_cloud.Connector, _cloud.Graph, _cloud.Channel);
         ScriptConnectorFaults();
 
-        _environment = BotProcess.FakedCloudEnvironment(DatabasePath, _tokens, _channel, _graph);
+        _environment = _cloud.Environment(DatabasePath);
     }
 
     public async Task DisposeAsync()
     {
-        await _connector.DisposeAsync();
-        await _graph.DisposeAsync();
-        await _tokens.DisposeAsync();
-        await _channel.DisposeAsync();
+        await _cloud.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);

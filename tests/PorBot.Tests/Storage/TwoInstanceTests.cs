@@ -37,20 +37,16 @@ public sealed partial class TwoInstanceTests(AzuriteFixture azurite, ITestOutput
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "porbot-two-instances", Guid.NewGuid().ToString("N"));
     private readonly string _prefix = AzuriteServer.NewTablePrefix();
     private readonly ConcurrentDictionary<ConnectorRequest, int> _postNumbers = new(ReferenceEqualityComparer.Instance);
+    private FakedCloud _cloud = null!;
     private FakeConnectorServer _connector = null!;
     private FakeGraphServer _graph = null!;
-    private FakeTokenServer _tokens = null!;
     private FakeChannelAuthority _channel = null!;
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
-        _connector = await FakeConnectorServer.StartAsync();
-        _graph = await FakeGraphServer.StartAsync();
-        _graph.Connector = _connector;
-        _graph.BotAppId = BotTestHost.AppId;
-        _tokens = await FakeTokenServer.StartAsync(_directory);
-        _channel = await FakeChannelAuthority.StartAsync();
+        _cloud = await FakedCloud.StartAsync(_directory);
+        (_connector, _graph, _channel) = (_cloud.Connector, _cloud.Graph, _cloud.Channel);
 
         var posts = 0;
         _connector.AddRule(r =>
@@ -64,10 +60,7 @@ public sealed partial class TwoInstanceTests(AzuriteFixture azurite, ITestOutput
 
     public async Task DisposeAsync()
     {
-        await _connector.DisposeAsync();
-        await _graph.DisposeAsync();
-        await _tokens.DisposeAsync();
-        await _channel.DisposeAsync();
+        await _cloud.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);
@@ -142,7 +135,7 @@ public sealed partial class TwoInstanceTests(AzuriteFixture azurite, ITestOutput
         Directory.CreateDirectory(contentRoot);
         File.Copy(RepoPaths.Combine("src", "PorBot", "appsettings.json"), Path.Combine(contentRoot, "appsettings.json"), overwrite: true);
         // Each instance has its own SQLite file: anything they share must go through Azure Storage.
-        var environment = BotProcess.FakedCloudEnvironment(Path.Combine(contentRoot, "porbot.db"), _tokens, _channel, _graph);
+        var environment = _cloud.Environment(Path.Combine(contentRoot, "porbot.db"));
         environment["Storage__Provider"] = "AzureStorage";
         environment["ConnectionStrings__AzureStorage"] = azurite.ConnectionString;
         environment["Storage__Azure__TablePrefix"] = _prefix;
