@@ -29,12 +29,10 @@ public sealed class AlertCardComposer(ClaimService claims, IPorRegistry registry
     public async Task<ConflictSnapshot?> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
         if (_conflicts.TryGetValue(id, out var known)) return known;
-        var conflict = await claims.GetConflictAsync(id, cancellationToken);
         ConflictSnapshot? snapshot = null;
-        if (conflict is not null)
+        if (await claims.GetConflictWithProofsAsync(id, cancellationToken) is var (conflict, proofs))
         {
             var subscription = await registry.GetSubscriptionAsync(conflict.SubscriptionId, cancellationToken);
-            var proofs = await claims.GetProofsAsync(conflict.ConflictId, cancellationToken);
             var names = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var partnerId in conflict.Claimants.Select(c => c.PartnerId).Append(conflict.CurrentPorPartnerId).Concat(proofs.Select(p => p.PartnerId)).Distinct(StringComparer.Ordinal))
             {

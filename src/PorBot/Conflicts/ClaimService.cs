@@ -244,14 +244,15 @@ public sealed partial class ClaimService(
         return problems;
     }
 
-    /// <summary>Proofs of a conflict, oldest first.</summary>
-    public async Task<IReadOnlyList<ConflictProof>> GetProofsAsync(Guid conflictId, CancellationToken cancellationToken)
+    /// <summary>A conflict as its cards show it, its state and proofs (oldest first) from one read; null when no conflict or claim has that id.</summary>
+    /// <param name="id">A conflict id, or the id of a claim in that conflict.</param>
+    public async Task<(ConflictState Conflict, IReadOnlyList<ConflictProof> Proofs)?> GetConflictWithProofsAsync(Guid id, CancellationToken cancellationToken)
     {
-        if (await store.FindSubscriptionAsync(conflictId, cancellationToken) is not { } subscriptionId) return [];
-        var claims = await store.LoadAsync(subscriptionId, cancellationToken);
-        return claims.Proofs.Where(p => p.ConflictId == conflictId)
+        if (await LoadConflictAsync(id, cancellationToken) is not var (claims, conflict)) return null;
+        IReadOnlyList<ConflictProof> proofs = claims.Proofs.Where(p => p.ConflictId == conflict.ConflictId)
             .OrderBy(p => p.CreatedAt).ThenBy(p => Id(p.ProofId), StringComparer.Ordinal)
             .Select(p => new ConflictProof(p.ProofId, p.PartnerId, p.Description, p.Link, p.CreatedAt)).ToList();
+        return (State(claims, conflict), proofs);
     }
 
     /// <summary>
