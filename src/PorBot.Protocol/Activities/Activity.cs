@@ -30,7 +30,15 @@ public sealed class Activity
     public SuggestedActions? SuggestedActions { get; set; }
     public List<Attachment>? Attachments { get; set; }
     public List<Entity>? Entities { get; set; }
-    public JsonElement? ChannelData { get; set; }
+    public JsonElement? ChannelData
+    {
+        get => _channelData;
+        set
+        {
+            _channelData = value;
+            _teamsChannelData = null;
+        }
+    }
     public string? Action { get; set; }
     public string? ReplyToId { get; set; }
     public JsonElement? Value { get; set; }
@@ -43,9 +51,15 @@ public sealed class Activity
     [JsonIgnore]
     public bool IsInvoke => string.Equals(Type, ActivityTypes.Invoke, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Teams channel data, parsed on demand (null when absent or not an object).</summary>
+    private JsonElement? _channelData;
+    private TeamsChannelData? _teamsChannelData;
+
+    /// <summary>
+    /// Teams channel data, parsed on first use and kept until <see cref="ChannelData"/> is replaced (null when
+    /// absent or not an object). Treat it as read-only: change the activity through <see cref="ChannelData"/>.
+    /// </summary>
     public TeamsChannelData? GetTeamsChannelData() =>
-        ChannelData is { ValueKind: JsonValueKind.Object } data ? data.Deserialize<TeamsChannelData>(ProtocolJson.Options) : null;
+        _teamsChannelData ??= ChannelData is { ValueKind: JsonValueKind.Object } data ? data.Deserialize<TeamsChannelData>(ProtocolJson.Options) : null;
 
     /// <summary>The tenant, from conversation.tenantId or Teams' channelData.tenant.id.</summary>
     [JsonIgnore]

@@ -20,7 +20,10 @@ public static class ConnectorServiceCollectionExtensions
     {
         services.TryAddSingleton<ServiceUrlTrust>();
         services.TryAddSingleton<IBotTokenProvider, MsalBotTokenProvider>();
-        services.AddHttpClient<IConnectorClient, ConnectorClient>(client => client.Timeout = ConnectorRequestTimeout);
+        // ConnectorClient logs what matters of each call (retries and failures, with the connector's error and
+        // correlation id); the factory's per-request logging handlers would only add two layers to every reply.
+        services.AddHttpClient<IConnectorClient, ConnectorClient>(client => client.Timeout = ConnectorRequestTimeout)
+            .RemoveAllLoggers();
         return services;
     }
 }

@@ -71,11 +71,22 @@ public sealed class BotRoutes
         {
             // A command without argument matches only on its own, so "help me with Azure" stays a question.
             if (takesArgument ? words.Length < commandWords.Length : words.Length != commandWords.Length) continue;
-            if (!commandWords.Select((w, i) => string.Equals(w, words[i], StringComparison.OrdinalIgnoreCase)).All(x => x)) continue;
-            return (handler, string.Join(' ', words.Skip(commandWords.Length)));
+            if (!StartsWith(words, commandWords)) continue;
+            return (handler, string.Join(' ', words, commandWords.Length, words.Length - commandWords.Length));
         }
 
         return null;
+    }
+
+    // Every message turn asks this (twice): a loop, where LINQ allocated three iterators per command tried.
+    private static bool StartsWith(string[] words, string[] commandWords)
+    {
+        for (var i = 0; i < commandWords.Length; i++)
+        {
+            if (!string.Equals(commandWords[i], words[i], StringComparison.OrdinalIgnoreCase)) return false;
+        }
+
+        return true;
     }
 
     private static string[] SplitWords(string text) =>
