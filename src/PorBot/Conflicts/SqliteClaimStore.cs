@@ -143,17 +143,21 @@ public sealed class SqliteClaimStore(SqliteDatabase database, TimeProvider time)
     {
         var found = new HashSet<Guid>();
         if (subscriptionIds.Count == 0) return found;
-        // Every lookup a partner makes asks this: a rented connection keeps the statement prepared.
+        // Every lookup a partner makes asks this: a rented connection keeps the statement prepared (and, in a
+        // lookup's read snapshot, the answer while nothing is committed).
         await using var connection = await database.RentAsync(cancellationToken);
-        await using var reader = await connection.Statement("""
-            SELECT DISTINCT subscription_id FROM claims
-            WHERE claimant_partner_id = $partner AND status = 'Active' AND subscription_id IN (SELECT value FROM json_each($ids))
-            """)
-            .With("$partner", partnerId).With("$ids", System.Text.Json.JsonSerializer.Serialize(subscriptionIds.Select(Id)))
-            .ExecuteReaderAsync(cancellationToken);
+        var ids = System.Text.Json.JsonSerializer.Serialize(subscriptionIds.Select(Id));
+        var key = partnerId + " " + ids;
+        if (connection.TryGetKept<HashSet<Guid>>(ActiveClaimsSql, key, out var kept)) return kept;
+        await using var reader = await connection.Statement(ActiveClaimsSql).With("$partner", partnerId).With("$ids", ids).ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) found.Add(Guid.Parse(reader.GetString(0)));
-        return found;
+        return connection.Keep(ActiveClaimsSql, key, found);
     }
+
+    private const string ActiveClaimsSql = """
+        SELECT DISTINCT subscription_id FROM claims
+        WHERE claimant_partner_id = $partner AND status = 'Active' AND subscription_id IN (SELECT value FROM json_each($ids))
+        """;
 
     public async Task<ClaimKey> ReserveKeyAsync(string key, string requestHash, Guid claimId, Guid subscriptionId, CancellationToken cancellationToken)
     {

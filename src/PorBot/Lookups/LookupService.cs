@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PorBot.Storage;
 
 namespace PorBot.Lookups;
 
@@ -46,6 +47,7 @@ public sealed record PartnerNotFound(LookupCaller Caller, string Query, IReadOnl
 public sealed class LookupService(
     IPorRegistry registry,
     LookupAccessPolicy policy,
+    IReadSnapshots snapshots,
     IOptions<LookupOptions> options,
     TimeProvider time,
     ILogger<LookupService> logger)
@@ -192,6 +194,8 @@ public sealed class LookupService(
 
         async Task<LookupOutcome> RunAsync()
         {
+            // Who the caller is, what the registry says and what the caller claims, as of one moment.
+            using var snapshot = snapshots.BeginRead();
             var caller = await policy.IdentifyAsync(asker.TenantId, asker.UserAadObjectId, timeout.Token);
             return await lookup(caller, timeout.Token);
         }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PorBot.Protocol.Hosting;
+using PorBot.Storage;
 using PorBot.Welcome;
 
 namespace PorBot.Lookups;
@@ -19,6 +20,7 @@ public static class LookupsExtensions
         bot.Services.AddSingleton<IValidateOptions<LookupOptions>, LookupOptionsValidator>();
         bot.Services.TryAddSingleton(TimeProvider.System);
         bot.Services.TryAddSingleton<IClaimantLookup, NoClaimants>();
+        bot.Services.TryAddSingleton<IReadSnapshots, NoReadSnapshots>();
         bot.Services.AddSingleton<LookupAccessPolicy>();
         bot.Services.AddSingleton<LookupService>();
         bot.Services.AddScoped<LookupChat>();

@@ -127,6 +127,7 @@ public sealed class SqlitePorRegistry(SqliteDatabase database, TimeProvider time
     private async Task<IReadOnlyList<SubscriptionRecord>> QuerySubscriptionsAsync(string sql, string value, CancellationToken cancellationToken)
     {
         await using var connection = await database.RentAsync(cancellationToken);
+        if (connection.TryGetKept<List<SubscriptionRecord>>(sql, value, out var kept)) return kept;
         await using var reader = await connection.Statement(sql).With("$v", value).ExecuteReaderAsync(cancellationToken);
         var now = time.GetUtcNow();
         var list = new List<SubscriptionRecord>();
@@ -145,13 +146,15 @@ public sealed class SqlitePorRegistry(SqliteDatabase database, TimeProvider time
                 new Provenance(SourceName, SqliteExtensions.FromDbTime(reader.GetString(9)), now)));
         }
 
-        return list;
+        // Kept for the connection's next snapshots while nothing is committed (RetrievedAt stays the first read's).
+        return connection.Keep(sql, value, list);
     }
 
     private async Task<IReadOnlyList<PartnerRecord>> QueryPartnersAsync(string sql, string value, CancellationToken cancellationToken)
     {
         await using var connection = await database.RentAsync(cancellationToken);
-        return await ReadPartnersAsync(connection.Statement(sql).With("$v", value), cancellationToken);
+        if (connection.TryGetKept<IReadOnlyList<PartnerRecord>>(sql, value, out var kept)) return kept;
+        return connection.Keep(sql, value, await ReadPartnersAsync(connection.Statement(sql).With("$v", value), cancellationToken));
     }
 
     private async Task<IReadOnlyList<PartnerRecord>> ReadPartnersAsync(SqliteCommand command, CancellationToken cancellationToken)

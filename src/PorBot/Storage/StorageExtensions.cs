@@ -61,6 +61,7 @@ public static class StorageExtensions
         services.AddSingleton<IAlertChannelStore, SqliteAlertChannelStore>();
         services.AddSingleton<IDialogStateStore, SqliteDialogStateStore>();
         services.AddSingleton<IPorRegistry, SqlitePorRegistry>();
+        services.AddSingleton<IReadSnapshots>(sp => sp.GetRequiredService<SqliteDatabase>());
     }
 
     private static void AddAzureStorageStores(this IServiceCollection services)

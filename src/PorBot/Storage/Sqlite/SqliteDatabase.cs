@@ -7,10 +7,13 @@ namespace PorBot.Storage.Sqlite;
 /// <summary>
 /// The embedded database: one file, WAL journal, a fresh pooled connection per unit of work (SQLite
 /// connections are cheap and not thread-safe, so sharing one would serialise everything anyway), and
-/// for the hot reads of a turn, connections rented with their prepared statements (<see cref="RentAsync"/>).
+/// for the hot reads of a turn, read-only connections rented with their prepared statements (<see cref="RentAsync"/>),
+/// which a read snapshot (<see cref="BeginRead"/>) runs in one transaction.
 /// </summary>
-public sealed class SqliteDatabase : IDisposable
+public sealed class SqliteDatabase : IReadSnapshots, IDisposable
 {
+    private static readonly AsyncLocal<ReadSnapshot?> CurrentSnapshot = new();
+
     // Enough for every thread of a busy 2-core host to hold one at once; more would only keep memory.
     private const int MaxIdleRented = 16;
 
@@ -57,12 +60,37 @@ public sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>
-    /// An open connection that keeps the statements prepared on it (<see cref="RentedConnection.Statement"/>)
+    /// An open, read-only connection that keeps the statements prepared on it (<see cref="RentedConnection.Statement"/>)
     /// from one rental to the next: compiling a statement costs SQLite far more than running an indexed
     /// lookup, and a connection opened per unit of work loses its statements when it closes. Dispose to
-    /// give it back. For single statements outside explicit transactions (each runs in its own, as on any connection).
+    /// give it back. Outside a read snapshot each statement runs in its own transaction, as on any connection;
+    /// inside one (<see cref="BeginRead"/>), the flow gets the snapshot's connection and transaction.
     /// </summary>
     public async ValueTask<RentedConnection> RentAsync(CancellationToken cancellationToken = default)
+    {
+        if (CurrentSnapshot.Value is { } snapshot && snapshot.Database == this && await snapshot.TryLendAsync(cancellationToken) is { } shared)
+        {
+            return shared;
+        }
+
+        return await RentCoreAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a read snapshot for the calling flow (see <see cref="IReadSnapshots"/>): the first rental inside it
+    /// begins a read transaction on a rented connection, which every later rental of the flow shares until the
+    /// snapshot is disposed. Three indexed reads then cost one lock on the file instead of three, and a lookup
+    /// sees one point in time. The connection's kept reads (<see cref="RentedConnection.TryGetKept{T}"/>) are
+    /// valid inside it.
+    /// </summary>
+    public IDisposable BeginRead()
+    {
+        var snapshot = new ReadSnapshot(this, CurrentSnapshot.Value);
+        CurrentSnapshot.Value = snapshot;
+        return snapshot;
+    }
+
+    private async ValueTask<RentedConnection> RentCoreAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_idle.TryTake(out var idle))
@@ -72,11 +100,39 @@ public sealed class SqliteDatabase : IDisposable
             return idle;
         }
 
-        return new RentedConnection(this, await OpenAsync(cancellationToken));
+        var connection = await OpenAsync(cancellationToken);
+        try
+        {
+            // Rented connections keep reads (TryGetKept) on the promise that they never write themselves: SQLite's
+            // data_version, which says whether a kept read still holds, counts only the other connections' commits.
+            await using var readOnly = connection.CreateCommand();
+            readOnly.CommandText = "PRAGMA query_only = ON;";
+            await readOnly.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        return new RentedConnection(this, connection);
     }
 
     internal void Return(RentedConnection connection)
     {
+        // Lent by a snapshot: it goes back to the snapshot, which gives it back to the pool when it ends.
+        if (connection.Snapshot is { } snapshot)
+        {
+            snapshot.TakeBack(connection);
+            return;
+        }
+
+        if (connection.CloseOnReturn)
+        {
+            if (Interlocked.Exchange(ref connection.Rented, 0) == 1) connection.Close();
+            return;
+        }
+
         // Disposed twice: giving it back twice would hand one connection to two flows.
         if (Interlocked.Exchange(ref connection.Rented, 0) == 0) return;
         if (_disposed || Interlocked.Increment(ref _idleCount) > MaxIdleRented)
@@ -102,14 +158,82 @@ public sealed class SqliteDatabase : IDisposable
     {
         while (_idle.TryTake(out var connection)) connection.Close();
     }
+
+    /// <summary>One flow's read transaction, begun on the first rental and ended when the flow disposes the snapshot.</summary>
+    internal sealed class ReadSnapshot(SqliteDatabase database, ReadSnapshot? outer) : IDisposable
+    {
+        private RentedConnection? _connection;
+        private bool _lent;
+        private bool _ended;
+
+        public SqliteDatabase Database => database;
+
+        public async ValueTask<RentedConnection?> TryLendAsync(CancellationToken cancellationToken)
+        {
+            // Two reads of one flow at once (never the case in a lookup): the second goes outside the snapshot.
+            if (_ended || _lent) return null;
+            if (_connection is null)
+            {
+                var connection = await database.RentCoreAsync(cancellationToken);
+                try
+                {
+                    connection.BeginReadTransaction();
+                }
+                catch
+                {
+                    connection.Close();
+                    throw;
+                }
+
+                _connection = connection;
+            }
+
+            _lent = true;
+            _connection.Snapshot = this;
+            return _connection;
+        }
+
+        public void TakeBack(RentedConnection connection)
+        {
+            if (ReferenceEquals(connection, _connection)) _lent = false;
+        }
+
+        public void Dispose()
+        {
+            if (_ended) return;
+            _ended = true;
+            if (CurrentSnapshot.Value == this) CurrentSnapshot.Value = outer;
+            if (_connection is not { } connection) return;
+            _connection = null;
+            connection.Snapshot = null;
+            if (_lent)
+            {
+                // A read still holds it past the snapshot's end (not disposed in order): it is closed when that read
+                // gives it back, so no later renter inherits the open transaction.
+                connection.CloseOnReturn = true;
+                return;
+            }
+
+            if (connection.TryEndReadTransaction()) database.Return(connection);
+            else connection.Close();
+        }
+    }
 }
 
 /// <summary>A connection from <see cref="SqliteDatabase.RentAsync"/>: use it from one flow at a time, dispose it to give it back.</summary>
 public sealed class RentedConnection : IDisposable, IAsyncDisposable
 {
+    // Per connection; a handful of tenants, domains and claim sets per hot path is what pays.
+    private const int MaxKept = 256;
+
     private readonly SqliteDatabase _owner;
     private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Statement, string Key), object> _kept = [];
+    private long _keptAtVersion = -1;
+    private bool _inReadTransaction;
     internal int Rented = 1;
+    internal SqliteDatabase.ReadSnapshot? Snapshot;
+    internal bool CloseOnReturn;
 
     internal RentedConnection(SqliteDatabase owner, SqliteConnection connection)
     {
@@ -137,6 +261,63 @@ public sealed class RentedConnection : IDisposable, IAsyncDisposable
         command.CommandText = sql;
         _statements[sql] = command;
         return command;
+    }
+
+    /// <summary>
+    /// A read this connection kept (<see cref="Keep"/>) under the same statement and key, if nothing has been
+    /// committed to the database since: only inside a read snapshot, whose start compares SQLite's
+    /// <c>PRAGMA data_version</c> (which changes with every other connection's commit, this process's or another's,
+    /// such as the import CLI) with the one the kept reads were made at, and forgets them all when it moved.
+    /// Kept values are shared by every later reader: they must be immutable.
+    /// </summary>
+    public bool TryGetKept<T>(string statement, string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T value) where T : class
+    {
+        if (_inReadTransaction && _kept.TryGetValue((statement, key), out var kept))
+        {
+            value = (T)kept;
+            return true;
+        }
+
+        value = null;
+        return false;
+    }
+
+    /// <summary>Keeps what <paramref name="statement"/> read for <paramref name="key"/> in this snapshot (nothing outside one).</summary>
+    public T Keep<T>(string statement, string key, T value) where T : class
+    {
+        if (!_inReadTransaction) return value;
+        if (_kept.Count >= MaxKept) _kept.Clear();
+        _kept[(statement, key)] = value;
+        return value;
+    }
+
+    internal void BeginReadTransaction()
+    {
+        Statement("BEGIN").ExecuteNonQuery();
+        // Read inside the transaction: the version of the snapshot every read until COMMIT sees.
+        var version = (long)Statement("PRAGMA data_version").ExecuteScalar()!;
+        if (version != _keptAtVersion)
+        {
+            _kept.Clear();
+            _keptAtVersion = version;
+        }
+
+        _inReadTransaction = true;
+    }
+
+    internal bool TryEndReadTransaction()
+    {
+        _inReadTransaction = false;
+        try
+        {
+            Statement("COMMIT").ExecuteNonQuery();
+            return true;
+        }
+        catch (SqliteException)
+        {
+            // A reader left open keeps the transaction: the connection is closed instead of lent again.
+            return false;
+        }
     }
 
     public void Dispose() => _owner.Return(this);
