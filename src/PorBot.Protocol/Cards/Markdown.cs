@@ -23,7 +23,8 @@ public static class Markdown
     public static string Escape(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var sb = new StringBuilder(text.Length + 8);
+        // Most names and ids need nothing escaped: the builder starts at the first character that does.
+        StringBuilder? sb = null;
         var phase = LinePhase.Indent;
         for (var i = 0; i < text.Length; i++)
         {
@@ -32,8 +33,8 @@ public static class Markdown
                 || (phase == LinePhase.Indent && LineStartEscaped.Contains(c, StringComparison.Ordinal))
                 || (phase == LinePhase.Digits && c == '.') // "1. item" starts an ordered list
                 || (c == '{' && i + 1 < text.Length && text[i + 1] == '{'); // {{DATE()}} functions in other hosts
-            if (escape) sb.Append('\\');
-            sb.Append(c);
+            if (escape) (sb ??= new StringBuilder(text.Length + 8).Append(text, 0, i)).Append('\\');
+            sb?.Append(c);
 
             phase = c switch
             {
@@ -43,6 +44,6 @@ public static class Markdown
                 _ => LinePhase.Other,
             };
         }
-        return sb.ToString();
+        return sb?.ToString() ?? text;
     }
 }
