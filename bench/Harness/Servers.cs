@@ -39,11 +39,11 @@ internal static class Servers
         return new Server(ChildProcess.Start(name, "dotnet", [context.PorBotDll], contentRoot, environment, context.Log(name)), port);
     }
 
-    public static async Task<Server> StartCeilingAsync(BenchContext context, string replyFile)
+    public static async Task<Server> StartCeilingAsync(BenchContext context, string name, string replyFile)
     {
         var port = ChildProcess.FreePort();
-        var server = new Server(ChildProcess.Start("ceiling", "dotnet", [context.CeilingDll, "--urls", Url(port), "--reply", replyFile],
-            context.RunDirectory, DotnetEnvironment(), context.Log("ceiling")), port);
+        var server = new Server(ChildProcess.Start(name, "dotnet", [context.CeilingDll, "--urls", Url(port), "--reply", replyFile],
+            context.RunDirectory, DotnetEnvironment(), context.Log(name)), port);
         await server.WaitReadyAsync(Stopwatch.GetTimestamp(), null, ReadyTimeout);
         return server;
     }
