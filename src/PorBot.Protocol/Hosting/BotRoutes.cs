@@ -78,7 +78,8 @@ public sealed class BotRoutes
         return null;
     }
 
-    // Every message turn asks this (twice): a loop, where LINQ allocated three iterators per command tried.
+    // Every message turn asks this up to three times (two middlewares and the dispatch): a loop, where LINQ
+    // allocated three iterators per command tried.
     private static bool StartsWith(string[] words, string[] commandWords)
     {
         for (var i = 0; i < commandWords.Length; i++)
