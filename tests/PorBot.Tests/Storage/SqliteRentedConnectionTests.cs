@@ -74,6 +74,37 @@ public sealed class SqliteRentedConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RentedConnectionsClosedPastThePoolLimit_LeaveNoReadOnlyConnectionForWriters()
+    {
+        SqliteConnection.ClearAllPools();
+        var rented = new List<RentedConnection>();
+        for (var i = 0; i < 20; i++) rented.Add(await _database.RentAsync());
+        // 16 are kept idle for later rentals; the rest are closed.
+        foreach (var connection in rented) await connection.DisposeAsync();
+
+        for (var i = 0; i < 5; i++) await WriteAsync($"INSERT INTO t (v) VALUES ({10 + i})");
+
+        Assert.Equal(5L, await CountAtLeastAsync(10));
+    }
+
+    [Fact]
+    public async Task ReadSnapshot_EndedWhileARentalIsStillHeld_ThatConnectionIsNotLentAgainInItsTransaction()
+    {
+        RentedConnection held;
+        using (_database.BeginRead())
+        {
+            held = await _database.RentAsync();
+            Assert.Equal(1L, (long)(await held.Statement("SELECT v FROM t").ExecuteScalarAsync())!);
+        }
+
+        await held.DisposeAsync();
+        await WriteAsync("UPDATE t SET v = 6");
+
+        // Had the held connection gone back to the pool still in its read transaction, this would read 1.
+        Assert.Equal(6L, await ReadAsync());
+    }
+
+    [Fact]
     public async Task ReadSnapshot_AnotherConnectionCommitsMidway_LaterReadsStillSeeTheSnapshot()
     {
         using (_database.BeginRead())
@@ -166,6 +197,12 @@ public sealed class SqliteRentedConnectionTests : IAsyncLifetime
         if (connection.TryGetKept<StrongBox<long>>("SELECT v FROM t", "", out var kept)) return (kept.Value, true);
         var value = (long)(await connection.Statement("SELECT v FROM t").ExecuteScalarAsync())!;
         return (connection.Keep("SELECT v FROM t", "", new StrongBox<long>(value)).Value, false);
+    }
+
+    private async Task<long> CountAtLeastAsync(long value)
+    {
+        await using var connection = await _database.RentAsync();
+        return (long)(await connection.Statement("SELECT count(*) FROM t WHERE v >= $v").With("$v", value).ExecuteScalarAsync())!;
     }
 
     private async Task<long> ReadAsync()

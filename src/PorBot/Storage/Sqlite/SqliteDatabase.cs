@@ -18,6 +18,7 @@ public sealed class SqliteDatabase : IReadSnapshots, IDisposable
     private const int MaxIdleRented = 16;
 
     private readonly ConcurrentBag<RentedConnection> _idle = [];
+    private readonly string _rentedConnectionString;
     private int _idleCount;
     private volatile bool _disposed;
 
@@ -40,15 +41,20 @@ public sealed class SqliteDatabase : IReadSnapshots, IDisposable
 
         ConnectionString = builder.ToString();
         FilePath = builder.DataSource;
+        // Rented connections are read-only (query_only) for life and pooled here (RentAsync): kept out of
+        // Microsoft.Data.Sqlite's pool, so closing one really closes it instead of lending that setting to a writer.
+        _rentedConnectionString = new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false }.ToString();
     }
 
     public string ConnectionString { get; }
 
     public string FilePath { get; }
 
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
+    public Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default) => OpenAsync(ConnectionString, cancellationToken);
+
+    private async Task<SqliteConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(ConnectionString);
+        var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         if (connection.Handle is { } handle && Configured.TryGetValue(handle, out _)) return connection;
 
@@ -100,7 +106,7 @@ public sealed class SqliteDatabase : IReadSnapshots, IDisposable
             return idle;
         }
 
-        var connection = await OpenAsync(cancellationToken);
+        var connection = await OpenAsync(_rentedConnectionString, cancellationToken);
         try
         {
             // Rented connections keep reads (TryGetKept) on the promise that they never write themselves: SQLite's
