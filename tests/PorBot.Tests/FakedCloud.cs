@@ -9,8 +9,11 @@ namespace PorBot.Tests;
 /// </summary>
 public sealed class FakedCloud : IAsyncDisposable
 {
-    private FakedCloud(FakeConnectorServer connector, FakeGraphServer graph, FakeTokenServer tokens, FakeChannelAuthority channel)
+    private readonly string _directory;
+
+    private FakedCloud(string directory, FakeConnectorServer connector, FakeGraphServer graph, FakeTokenServer tokens, FakeChannelAuthority channel)
     {
+        _directory = directory;
         Connector = connector;
         Graph = graph;
         Tokens = tokens;
@@ -25,14 +28,18 @@ public sealed class FakedCloud : IAsyncDisposable
 
     public FakeChannelAuthority Channel { get; }
 
-    /// <param name="directory">Where the token server writes the certificate the bot is told to trust.</param>
+    /// <param name="directory">
+    /// The test's scratch folder, created here and deleted on dispose: the token server writes the certificate the bot is
+    /// told to trust into it, and the test keeps its bot processes' files there.
+    /// </param>
     public static async Task<FakedCloud> StartAsync(string directory)
     {
+        Directory.CreateDirectory(directory);
         var connector = await FakeConnectorServer.StartAsync();
         var graph = await FakeGraphServer.StartAsync();
         graph.Connector = connector;
         graph.BotAppId = BotTestHost.AppId;
-        return new FakedCloud(connector, graph, await FakeTokenServer.StartAsync(directory), await FakeChannelAuthority.StartAsync());
+        return new FakedCloud(directory, connector, graph, await FakeTokenServer.StartAsync(directory), await FakeChannelAuthority.StartAsync());
     }
 
     /// <summary>
@@ -79,5 +86,13 @@ public sealed class FakedCloud : IAsyncDisposable
         await Graph.DisposeAsync();
         await Tokens.DisposeAsync();
         await Channel.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
     }
 }

@@ -44,7 +44,6 @@ public sealed partial class TwoInstanceTests(AzuriteFixture azurite, ITestOutput
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_directory);
         _cloud = await FakedCloud.StartAsync(_directory);
         (_connector, _graph, _channel) = (_cloud.Connector, _cloud.Graph, _cloud.Channel);
 
@@ -58,18 +57,7 @@ public sealed partial class TwoInstanceTests(AzuriteFixture azurite, ITestOutput
         _connector.AddRule(r => _postNumbers.GetValueOrDefault(r) == HeldPost, FakeConnectorResponse.Late(TimeSpan.FromMinutes(3)));
     }
 
-    public async Task DisposeAsync()
-    {
-        await _cloud.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
-    }
+    public async Task DisposeAsync() => await _cloud.DisposeAsync();
 
     [Fact]
     public async Task OneUsersDialog_AlternatingBetweenTwoProcesses_ContinuesWhereTheOtherLeftIt()
