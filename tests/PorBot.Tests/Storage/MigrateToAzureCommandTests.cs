@@ -227,11 +227,8 @@ public sealed class MigrateToAzureCommandTests(AzuriteFixture azurite) : IAsyncL
         Assert.Contains("alert outbox: 3 read, 0 copied (0 of them queued for delivery), 3 already in Azure (left as they are).", again.Output, StringComparison.Ordinal);
     }
 
-    private static StoredConversationReference Place(string conversationId, string user) => new()
-    {
-        TenantId = "1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01", ConversationId = conversationId, UserAadObjectId = user,
-        BotId = "28:bot", ServiceUrl = "https://smba.trafficmanager.net/amer/", ServiceUrlVerified = true, ChannelId = "msteams",
-    };
+    private static StoredConversationReference Place(string conversationId, string user) =>
+        TestReferences.Place("1f0c0d0e-7a5b-4c1d-9e2f-3a4b5c6d7e01", conversationId, user);
 
     [Fact]
     public async Task Migrate_CopiesAlertChannelDesignations_AndAlertsGoWhereTheyWentBefore()

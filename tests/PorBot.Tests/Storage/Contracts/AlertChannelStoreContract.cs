@@ -31,17 +31,8 @@ public abstract class AlertChannelStoreContract : IAsyncLifetime
         string? name = "Deal desk", string by = "aad-admin", DateTimeOffset? at = null) =>
         new(tenant, conversationId, partnerId, type, name, by, at ?? Monday);
 
-    protected static StoredConversationReference Reference(string conversationId, string user, string type, string tenant = Tenant) => new()
-    {
-        TenantId = tenant,
-        ConversationId = conversationId,
-        UserAadObjectId = user,
-        BotId = "28:bot",
-        ServiceUrl = "https://smba.trafficmanager.net/amer/",
-        ServiceUrlVerified = true,
-        ChannelId = "msteams",
-        ConversationType = type,
-    };
+    protected static StoredConversationReference Reference(string conversationId, string user, string type, string tenant = Tenant) =>
+        TestReferences.Place(tenant, conversationId, user, type);
 
     [Fact]
     public async Task Get_NeverDesignated_ReturnsNull() =>

@@ -37,16 +37,8 @@ public abstract class AlertOutboxContract : IAsyncLifetime
 
     public abstract Task DisposeAsync();
 
-    protected static StoredConversationReference Place(string conversationId, string tenant = Tenant, string user = "") => new()
-    {
-        TenantId = tenant,
-        ConversationId = conversationId,
-        UserAadObjectId = user,
-        BotId = "28:bot",
-        ServiceUrl = "https://smba.trafficmanager.net/amer/",
-        ServiceUrlVerified = true,
-        ChannelId = "msteams",
-    };
+    protected static StoredConversationReference Place(string conversationId, string tenant = Tenant, string user = "") =>
+        TestReferences.Place(tenant, conversationId, user);
 
     protected static NewAlert Alert(Guid conflict, string conversation, string party = Contoso, string tenant = Tenant) =>
         new(conflict, AlertKinds.Alert, 0, party, Place(conversation, tenant));

@@ -425,12 +425,8 @@ public sealed class AzureClaimStoreTests(AzuriteFixture azurite) : IAsyncLifetim
 
     private static StoredConflict Conflict(Guid sub) => new(Guid.NewGuid(), sub, Por, ConflictStatus.Open, null, null, true, 1, T0, T0);
 
-    private static NewAlert Alert(Guid conflictId, string party, int place) => new(conflictId, AlertKinds.Alert, 0, party, new StoredConversationReference
-    {
-        TenantId = "tenant-1", ConversationId = $"a:chat-{place}", UserAadObjectId = $"aad-{place}", UserId = $"29:user-{place}", UserName = "Megan Bowen",
-        BotId = "28:bot", ServiceUrl = "https://smba.trafficmanager.net/amer/", ServiceUrlVerified = true, ChannelId = "msteams", ConversationType = "personal",
-        UpdatedAt = T0,
-    });
+    private static NewAlert Alert(Guid conflictId, string party, int place) => new(conflictId, AlertKinds.Alert, 0, party,
+        TestReferences.Place("tenant-1", $"a:chat-{place}", $"aad-{place}", "personal") with { UserId = $"29:user-{place}", UserName = "Megan Bowen", UpdatedAt = T0 });
 
     private static ClaimsChange Change(SubscriptionClaims based, IReadOnlyList<StoredClaim>? claims = null, IReadOnlyList<StoredConflict>? conflicts = null,
         IReadOnlyList<StoredProof>? proofs = null, IReadOnlyList<NewAlert>? alerts = null) =>

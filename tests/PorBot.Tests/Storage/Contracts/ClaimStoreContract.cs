@@ -365,16 +365,8 @@ public abstract class ClaimStoreContract : IAsyncLifetime
             conflictId is null ? ClaimOutcome.Pending : ClaimOutcome.Conflict, conflictId, ClaimStatus.Active,
             null, null, null, null, RegistrySynced: true, Opened, Opened);
 
-    private static StoredConversationReference Place(string conversationId, string user) => new()
-    {
-        TenantId = "2f1e0d9c-8b7a-4a6b-9c5d-4e3f2a1b0c9d",
-        ConversationId = conversationId,
-        UserAadObjectId = user,
-        BotId = "28:bot",
-        ServiceUrl = "https://smba.trafficmanager.net/emea/",
-        ServiceUrlVerified = true,
-        ChannelId = "msteams",
-    };
+    private static StoredConversationReference Place(string conversationId, string user) =>
+        TestReferences.Place("2f1e0d9c-8b7a-4a6b-9c5d-4e3f2a1b0c9d", conversationId, user) with { ServiceUrl = "https://smba.trafficmanager.net/emea/" };
 }
 
 public sealed class SqliteClaimStoreTests : ClaimStoreContract

@@ -17,20 +17,8 @@ public abstract class ConversationReferenceStoreContract : IAsyncLifetime
 
     public abstract Task DisposeAsync();
 
-    protected static StoredConversationReference Reference(string conversationId, string user = "aad-1", string tenant = Tenant) => new()
-    {
-        TenantId = tenant,
-        ConversationId = conversationId,
-        UserAadObjectId = user,
-        UserId = "29:" + user,
-        UserName = "User " + user,
-        BotId = "28:bot",
-        ServiceUrl = "https://smba.trafficmanager.net/amer/",
-        ServiceUrlVerified = true,
-        ChannelId = "msteams",
-        ConversationType = "personal",
-        TeamId = null,
-    };
+    protected static StoredConversationReference Reference(string conversationId, string user = "aad-1", string tenant = Tenant) =>
+        TestReferences.Place(tenant, conversationId, user, "personal") with { UserId = "29:" + user, UserName = "User " + user };
 
     [Fact]
     public async Task Get_Unknown_ReturnsNull() =>
