@@ -165,6 +165,12 @@ public readonly record struct ColumnWidth
 
     public override string ToString() => _keywordOrPixels ?? _weight.ToString(CultureInfo.InvariantCulture);
 
+    internal void WriteTo(Utf8JsonWriter writer)
+    {
+        if (_keywordOrPixels is { } s) writer.WriteStringValue(s);
+        else writer.WriteNumberValue(_weight);
+    }
+
     internal sealed class ColumnWidthConverter : JsonConverter<ColumnWidth>
     {
         public override ColumnWidth Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
@@ -175,11 +181,7 @@ public readonly record struct ColumnWidth
                 _ => throw new JsonException("A column width is a string or a number."),
             };
 
-        public override void Write(Utf8JsonWriter writer, ColumnWidth value, JsonSerializerOptions options)
-        {
-            if (value._keywordOrPixels is { } s) writer.WriteStringValue(s);
-            else writer.WriteNumberValue(value._weight);
-        }
+        public override void Write(Utf8JsonWriter writer, ColumnWidth value, JsonSerializerOptions options) => value.WriteTo(writer);
     }
 }
 
