@@ -67,6 +67,22 @@ public sealed class SubmitAction : CardAction
 
     public object? Data { get; set; }
     public AssociatedInputs? AssociatedInputs { get; set; }
+
+    /// <summary>A button that makes Teams post <paramref name="text"/> into the chat as if the user had typed it ("imBack").</summary>
+    public static SubmitAction ImBack(string? title, string text) => new(title, new ImBackData(text));
+}
+
+/// <summary>Submit data asking Teams to post <see cref="TeamsImBack.Value"/> as a message from the user: <c>{"msteams":{"type":"imBack","value":…}}</c>.</summary>
+public sealed class ImBackData(string text)
+{
+    [JsonPropertyName("msteams")]
+    public TeamsImBack MsTeams { get; } = new(text ?? throw new ArgumentNullException(nameof(text)));
+}
+
+public sealed class TeamsImBack(string value)
+{
+    public string Type => "imBack";
+    public string Value { get; } = value;
 }
 
 public sealed class OpenUrlAction : CardAction

@@ -74,7 +74,7 @@ public sealed class GuidanceCards(KnowledgeBase knowledge)
             .AddText("Did you mean…", TextSize.Medium, TextWeight.Bolder)
             .AddText("Your question could be about either of these. Pick one:", spacing: Spacing.Small);
         foreach (var entry in new[] { best, runnerUp }) card.Add(TopicButton(entry));
-        card.Add(ChoiceRow(new SubmitAction(NeitherTitle, new { msteams = new { type = "imBack", value = "help" } })));
+        card.Add(ChoiceRow(SubmitAction.ImBack(NeitherTitle, "help")));
         return card.WithFallbackText($"Did you mean: {best.Title}, or {runnerUp.Title}?");
     }
 

@@ -40,7 +40,7 @@ public static class LookupCards
 
         var next = found.Subscriptions.Select(NextStepQuestion).Distinct(StringComparer.Ordinal).Take(3).ToList();
         card.AddText("What next", weight: TextWeight.Bolder, spacing: Spacing.Medium);
-        card.AddActionSet(next.Select(q => ImBack(NextStepTitle(q), q)));
+        card.AddActionSet(next.Select(q => SubmitAction.ImBack(NextStepTitle(q), q)));
         AddProvenance(card, found.Subscriptions.Select(s => s.Subscription.Provenance));
 
         var mine = found.Subscriptions.Count(s => s.CallerIsPor);
@@ -58,7 +58,7 @@ public static class LookupCards
             card.AddContainer(ContainerStyle.Emphasis, c => c
                 .AddVerbatimText(match.CustomerName, weight: TextWeight.Bolder)
                 .AddText(Detail(match.CustomerDomain, Plural(match.SubscriptionCount, "subscription")), isSubtle: true, spacing: Spacing.None)
-                .AddActionSet(ImBack($"Show {Shorten(match.CustomerName)}", $"lookup {match.CustomerTenantId:D}")));
+                .AddActionSet(SubmitAction.ImBack($"Show {Shorten(match.CustomerName)}", $"lookup {match.CustomerTenantId:D}")));
         }
 
         if (choices.HasMore || choices.Matches.Count > MaxChoicesShown)
@@ -82,7 +82,7 @@ public static class LookupCards
         if (notFound.Closest.Count > 0)
         {
             card.AddText("Closest names:");
-            card.AddActionSet(notFound.Closest.Select(m => ImBack(Shorten(m.CustomerName), $"lookup {m.CustomerTenantId:D}")));
+            card.AddActionSet(notFound.Closest.Select(m => SubmitAction.ImBack(Shorten(m.CustomerName), $"lookup {m.CustomerTenantId:D}")));
         }
 
         card.AddText("PorBot's registry only has the customers imported into it, so this does not prove the customer has no Partner of Record.", isSubtle: true);
@@ -155,7 +155,7 @@ public static class LookupCards
             card.AddContainer(ContainerStyle.Emphasis, c => c
                 .AddVerbatimText(partner.Name, weight: TextWeight.Bolder)
                 .AddText(Detail($"Partner ID {partner.PartnerId}", partner.Country), isSubtle: true, spacing: Spacing.None)
-                .AddActionSet(ImBack($"Show {Shorten(partner.Name)}", $"mpn {partner.PartnerId}")));
+                .AddActionSet(SubmitAction.ImBack($"Show {Shorten(partner.Name)}", $"mpn {partner.PartnerId}")));
         }
 
         if (choices.HasMore || choices.Partners.Count > MaxChoicesShown)
@@ -173,7 +173,7 @@ public static class LookupCards
         if (notFound.Closest.Count > 0)
         {
             card.AddText("Closest names:");
-            card.AddActionSet(notFound.Closest.Select(p => ImBack(Shorten(p.Name), $"mpn {p.PartnerId}")));
+            card.AddActionSet(notFound.Closest.Select(p => SubmitAction.ImBack(Shorten(p.Name), $"mpn {p.PartnerId}")));
         }
 
         return card.WithFallbackText("No partner matches that in the registry.");
@@ -239,9 +239,7 @@ public static class LookupCards
     public static string FormatDate(DateOnly date) => date.ToString("d MMM yyyy", CultureInfo.InvariantCulture);
 
     /// <summary>A button that posts <paramref name="text"/> as if typed (Teams imBack), so clicking and typing take one path.</summary>
-    public static SubmitAction SendText(string text) => ImBack(text, text);
-
-    public static SubmitAction ImBack(string title, string text) => new(title, new { msteams = new { type = "imBack", value = text } });
+    public static SubmitAction SendText(string text) => SubmitAction.ImBack(text, text);
 
     private static void AddSubscription(Container container, SubscriptionView view)
     {

@@ -54,5 +54,5 @@ public sealed class WelcomeCards(IEnumerable<HelpEntry> entries)
     }
 
     /// <summary>A button that posts its text as if the user typed it (Teams imBack), so typed and clicked paths are one.</summary>
-    public static SubmitAction SendText(string text) => new(text, new { msteams = new { type = "imBack", value = text } });
+    public static SubmitAction SendText(string text) => SubmitAction.ImBack(text, text);
 }
