@@ -48,8 +48,12 @@ public static class CardBuilder
         host.Add(new RichTextBlock(new TextRun(text) { Size = size, Weight = weight, Color = color, IsSubtle = isSubtle }));
 
     /// <summary>Adds a FactSet. Titles and values are markdown: escape untrusted ones with <see cref="Markdown.Escape"/>.</summary>
-    public static T AddFacts<T>(this T host, params IEnumerable<(string Title, string Value)> facts) where T : ICardElementHost =>
-        host.Add(new FactSet(facts.Select(f => new Fact(f.Title, f.Value))));
+    public static T AddFacts<T>(this T host, params IEnumerable<(string Title, string Value)> facts) where T : ICardElementHost
+    {
+        var factSet = new FactSet();
+        foreach (var (title, value) in facts) factSet.Facts.Add(new Fact(title, value));
+        return host.Add(factSet);
+    }
 
     public static T AddImage<T>(this T host, string url, string altText, ImageSize? size = null, ImageStyle? style = null)
         where T : ICardElementHost =>

@@ -286,8 +286,15 @@ public static class LookupCards
             size: TextSize.Small, isSubtle: true, spacing: Spacing.Medium);
     }
 
-    private static IEnumerable<(string, string)> Facts(params (string Title, string? Value)[] facts) =>
-        facts.Where(f => f.Value is not null).Select(f => (f.Title, f.Value!));
+    private static List<(string, string)> Facts(params ReadOnlySpan<(string Title, string? Value)> facts)
+    {
+        var shown = new List<(string, string)>(facts.Length);
+        foreach (var (title, value) in facts)
+        {
+            if (value is not null) shown.Add((title, value));
+        }
+        return shown;
+    }
 
     private static string Detail(params string?[] parts) =>
         string.Join(" · ", parts.Where(p => !string.IsNullOrEmpty(p)).Select(p => Markdown.Escape(p!)));
