@@ -20,63 +20,73 @@ public static class BotEndpoint
     public static IEndpointConventionBuilder MapBot(this IEndpointRouteBuilder endpoints, string pattern = "/api/messages") =>
         endpoints.MapPost(pattern, HandleAsync).DisableAntiforgery().WithName("BotMessages");
 
-    private static async Task HandleAsync(HttpContext http)
+    private static Task HandleAsync(HttpContext http) => http.RequestServices.GetRequiredService<BotEndpointHandler>().HandleAsync(http);
+
+    /// <summary>The endpoint's singletons, resolved once instead of on every request.</summary>
+    internal sealed class BotEndpointHandler(
+        ILoggerFactory loggerFactory,
+        IOptions<BotHostingOptions> options,
+        IChannelTokenValidator validator,
+        ServiceUrlTrust serviceUrlTrust,
+        TurnPipeline pipeline)
     {
-        var services = http.RequestServices;
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("PorBot.Protocol.BotEndpoint");
-        var limit = services.GetRequiredService<IOptions<BotHostingOptions>>().Value.MaxRequestBodyBytes;
-        var cancellationToken = http.RequestAborted;
+        private readonly ILogger _logger = loggerFactory.CreateLogger("PorBot.Protocol.BotEndpoint");
 
-        var body = await ReadBodyAsync(http.Request, limit, cancellationToken);
-        if (body is null)
+        public async Task HandleAsync(HttpContext http)
         {
-            http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            return;
-        }
+            var services = http.RequestServices;
+            var cancellationToken = http.RequestAborted;
 
-        var activity = TryParse(body.Value, out var problem);
-        if (activity is null)
-        {
-            logger.LogInformation("Rejected activity: {Problem}", problem);
-            await WriteProblemAsync(http, StatusCodes.Status400BadRequest, problem!);
-            return;
-        }
+            var body = await ReadBodyAsync(http.Request, options.Value.MaxRequestBodyBytes, cancellationToken);
+            if (body is null)
+            {
+                http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                return;
+            }
 
-        var validator = services.GetRequiredService<IChannelTokenValidator>();
-        var auth = await validator.AuthenticateAsync(http.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, activity, cancellationToken);
-        if (!auth.Succeeded)
-        {
-            // The reason goes to the log only: telling a caller why its token failed helps attackers.
-            logger.LogWarning("Unauthorized request to the messaging endpoint: {Reason}", auth.FailureReason);
-            http.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            return;
-        }
+            var activity = TryParse(body.Value, out var problem);
+            if (activity is null)
+            {
+                _logger.LogInformation("Rejected activity: {Problem}", problem);
+                await WriteProblemAsync(http, StatusCodes.Status400BadRequest, problem!);
+                return;
+            }
 
-        if (!auth.IsAnonymous && activity.ServiceUrl is { Length: > 0 } serviceUrl)
-        {
-            services.GetRequiredService<ServiceUrlTrust>().Trust(serviceUrl);
-        }
+            var auth = await validator.AuthenticateAsync(http.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null, activity, cancellationToken);
+            if (!auth.Succeeded)
+            {
+                // The reason goes to the log only: telling a caller why its token failed helps attackers.
+                _logger.LogWarning("Unauthorized request to the messaging endpoint: {Reason}", auth.FailureReason);
+                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
 
-        var correlationId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
-        var turn = new TurnContext(
-            activity,
-            auth.IsAnonymous ? ChannelAuthContext.Anonymous : new ChannelAuthContext(true, auth.Identity),
-            services.GetRequiredService<IConnectorClient>(),
-            services,
-            correlationId);
+            if (!auth.IsAnonymous && activity.ServiceUrl is { Length: > 0 } serviceUrl)
+            {
+                serviceUrlTrust.Trust(serviceUrl);
+            }
 
-        var invokeResponse = await services.GetRequiredService<TurnPipeline>().RunAsync(turn, cancellationToken);
-        if (invokeResponse is null)
-        {
-            http.Response.StatusCode = StatusCodes.Status200OK;
-            return;
-        }
+            var correlationId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
+            var turn = new TurnContext(
+                activity,
+                auth.IsAnonymous ? ChannelAuthContext.Anonymous : new ChannelAuthContext(true, auth.Identity),
+                services.GetRequiredService<IConnectorClient>(),
+                services,
+                correlationId);
 
-        http.Response.StatusCode = invokeResponse.Status;
-        if (invokeResponse.Body is not null)
-        {
-            http.Response.ContentType = "application/json; charset=utf-8";
-            await JsonSerializer.SerializeAsync(http.Response.Body, invokeResponse.Body, invokeResponse.Body.GetType(), ProtocolJson.Options, cancellationToken);
+            var invokeResponse = await pipeline.RunAsync(turn, cancellationToken);
+            if (invokeResponse is null)
+            {
+                http.Response.StatusCode = StatusCodes.Status200OK;
+                return;
+            }
+
+            http.Response.StatusCode = invokeResponse.Status;
+            if (invokeResponse.Body is not null)
+            {
+                http.Response.ContentType = "application/json; charset=utf-8";
+                await JsonSerializer.SerializeAsync(http.Response.Body, invokeResponse.Body, invokeResponse.Body.GetType(), ProtocolJson.Options, cancellationToken);
+            }
         }
     }
 

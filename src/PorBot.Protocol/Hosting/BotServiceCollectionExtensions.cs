@@ -24,6 +24,7 @@ public static class BotServiceCollectionExtensions
         services.AddChannelTokenValidator();
         services.AddBotConnector();
         services.AddSingleton<TurnPipeline>();
+        services.AddSingleton<BotEndpoint.BotEndpointHandler>();
 
         var routes = new BotRoutes();
         services.AddSingleton(routes);
