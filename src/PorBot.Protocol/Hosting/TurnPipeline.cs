@@ -21,15 +21,12 @@ public sealed class TurnPipeline(
     public async Task<InvokeResponse?> RunAsync(TurnContext turn, CancellationToken cancellationToken)
     {
         TeamsNormalizer.Normalize(turn);
-        var middleware = turn.Services.GetServices<ITurnMiddleware>().ToArray();
+        // The container hands out an array for IEnumerable<T>; copy only if that ever changes.
+        var services = turn.Services.GetServices<ITurnMiddleware>();
+        var middleware = services as ITurnMiddleware[] ?? [.. services];
         InvokeResponse? invokeResponse = null;
 
-        using var scope = logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["CorrelationId"] = turn.CorrelationId,
-            ["ActivityType"] = turn.Activity.Type,
-            ["ConversationId"] = turn.Activity.Conversation?.Id,
-        });
+        using var scope = logger.BeginScope(new TurnLogScope(turn));
 
         try
         {
@@ -170,6 +167,29 @@ public sealed class TurnPipeline(
 
         return null;
     }
+}
+
+/// <summary>What every log line of a turn carries: one small object per turn instead of a dictionary.</summary>
+internal sealed class TurnLogScope(TurnContext turn) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public int Count => 3;
+
+    public KeyValuePair<string, object?> this[int index] => index switch
+    {
+        0 => new("CorrelationId", turn.CorrelationId),
+        1 => new("ActivityType", turn.Activity.Type),
+        2 => new("ConversationId", turn.Activity.Conversation?.Id),
+        _ => throw new ArgumentOutOfRangeException(nameof(index)),
+    };
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"CorrelationId:{turn.CorrelationId} ActivityType:{turn.Activity.Type} ConversationId:{turn.Activity.Conversation?.Id}";
 }
 
 public static class TurnItems
