@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace PorBot.Storage.Sqlite;
 
@@ -237,6 +238,9 @@ public sealed class RentedConnection : IDisposable, IAsyncDisposable
     private readonly Dictionary<(string Statement, string Key), object> _kept = [];
     private long _keptAtVersion = -1;
     private bool _inReadTransaction;
+    private sqlite3_stmt? _begin;
+    private sqlite3_stmt? _dataVersion;
+    private sqlite3_stmt? _commit;
     internal int Rented = 1;
     internal SqliteDatabase.ReadSnapshot? Snapshot;
     internal bool CloseOnReturn;
@@ -297,33 +301,57 @@ public sealed class RentedConnection : IDisposable, IAsyncDisposable
         return value;
     }
 
+    // BEGIN, PRAGMA data_version and COMMIT run on every lookup: straight through SQLite's C API, as ADO.NET's
+    // command and reader objects around three one-word statements cost more than the statements.
     internal void BeginReadTransaction()
     {
-        Statement("BEGIN").ExecuteNonQuery();
+        Step(_begin ??= Prepare("BEGIN"));
         // Read inside the transaction: the version of the snapshot every read until COMMIT sees.
-        var version = (long)Statement("PRAGMA data_version").ExecuteScalar()!;
-        if (version != _keptAtVersion)
+        var dataVersion = _dataVersion ??= Prepare("PRAGMA data_version");
+        try
         {
-            _kept.Clear();
-            _keptAtVersion = version;
+            var rc = raw.sqlite3_step(dataVersion);
+            if (rc != raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(rc, Connection.Handle);
+            var version = raw.sqlite3_column_int64(dataVersion, 0);
+            if (version != _keptAtVersion)
+            {
+                _kept.Clear();
+                _keptAtVersion = version;
+            }
+        }
+        catch
+        {
+            raw.sqlite3_reset(dataVersion);
+            Step(_commit ??= Prepare("COMMIT"));
+            throw;
         }
 
+        raw.sqlite3_reset(dataVersion);
         _inReadTransaction = true;
     }
 
     internal bool TryEndReadTransaction()
     {
         _inReadTransaction = false;
-        try
-        {
-            Statement("COMMIT").ExecuteNonQuery();
-            return true;
-        }
-        catch (SqliteException)
-        {
-            // A reader left open keeps the transaction: the connection is closed instead of lent again.
-            return false;
-        }
+        var commit = _commit ??= Prepare("COMMIT");
+        var rc = raw.sqlite3_step(commit);
+        raw.sqlite3_reset(commit);
+        // A reader left open keeps the transaction: the connection is closed instead of lent again.
+        return rc == raw.SQLITE_DONE;
+    }
+
+    private sqlite3_stmt Prepare(string sql)
+    {
+        var rc = raw.sqlite3_prepare_v2(Connection.Handle, sql, out var statement);
+        SqliteException.ThrowExceptionForRC(rc, Connection.Handle);
+        return statement;
+    }
+
+    private void Step(sqlite3_stmt statement)
+    {
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, Connection.Handle);
     }
 
     public void Dispose() => _owner.Return(this);
@@ -338,6 +366,9 @@ public sealed class RentedConnection : IDisposable, IAsyncDisposable
     {
         foreach (var command in _statements.Values) command.Dispose();
         _statements.Clear();
+        _begin?.Dispose();
+        _dataVersion?.Dispose();
+        _commit?.Dispose();
         Connection.Dispose();
     }
 }
