@@ -13,6 +13,7 @@ public sealed class BotRoutes
     private readonly Dictionary<string, Type> _invokeHandlers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Type> _cardActionHandlers = new(StringComparer.Ordinal);
     private readonly List<(string[] Words, bool TakesArgument, Type Handler)> _commands = [];
+    private int _longestCommand;
 
     public Type? MessageFallback { get; private set; }
 
@@ -46,6 +47,7 @@ public sealed class BotRoutes
         if (_commands.Any(c => c.Words.SequenceEqual(words, StringComparer.OrdinalIgnoreCase)))
             throw new InvalidOperationException($"The command '{command}' is registered twice.");
         _commands.Add((words, takesArgument, handler));
+        _longestCommand = Math.Max(_longestCommand, words.Length);
         // Longest command first, so "alerts status" wins over "alerts".
         _commands.Sort((a, b) => b.Words.Length.CompareTo(a.Words.Length));
     }
@@ -64,30 +66,63 @@ public sealed class BotRoutes
     public Type? FindCardActionHandler(string verb) => _cardActionHandlers.GetValueOrDefault(verb);
 
     /// <summary>The command whose words start the text (case-insensitive), with the rest of the text as its argument.</summary>
-    public (Type Handler, string Argument)? FindCommand(string text)
+    public (Type Handler, string Argument)? FindCommand(string text) =>
+        Match(text) is var (handler, argumentStart) ? (handler, Argument(text.AsSpan(argumentStart))) : null;
+
+    /// <summary>Whether a command takes this text, without building its argument.</summary>
+    public bool IsCommand(string text) => Match(text) is not null;
+
+    // Every message turn asks up to three times (two middlewares and the dispatch), so the text is scanned in
+    // place rather than split into strings.
+    private (Type Handler, int ArgumentStart)? Match(string text)
     {
-        var words = SplitWords(text);
+        Span<Range> words = stackalloc Range[_longestCommand];
+        var count = 0;
+        var i = 0;
+        while (i < text.Length)
+        {
+            while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
+            if (i == text.Length) break;
+            var start = i;
+            while (i < text.Length && !char.IsWhiteSpace(text[i])) i++;
+            if (count < words.Length) words[count] = start..i;
+            count++;
+        }
+
         foreach (var (commandWords, takesArgument, handler) in _commands)
         {
             // A command without argument matches only on its own, so "help me with Azure" stays a question.
-            if (takesArgument ? words.Length < commandWords.Length : words.Length != commandWords.Length) continue;
-            if (!StartsWith(words, commandWords)) continue;
-            return (handler, string.Join(' ', words, commandWords.Length, words.Length - commandWords.Length));
+            if (takesArgument ? count < commandWords.Length : count != commandWords.Length) continue;
+            if (!StartsWith(text, words, commandWords)) continue;
+            return (handler, words[commandWords.Length - 1].End.Value);
         }
 
         return null;
     }
 
-    // Every message turn asks this up to three times (two middlewares and the dispatch): a loop, where LINQ
-    // allocated three iterators per command tried.
-    private static bool StartsWith(string[] words, string[] commandWords)
+    private static bool StartsWith(string text, ReadOnlySpan<Range> words, string[] commandWords)
     {
         for (var i = 0; i < commandWords.Length; i++)
         {
-            if (!string.Equals(commandWords[i], words[i], StringComparison.OrdinalIgnoreCase)) return false;
+            if (!text.AsSpan(words[i]).Equals(commandWords[i], StringComparison.OrdinalIgnoreCase)) return false;
         }
 
         return true;
+    }
+
+    /// <summary>The words after the command, one space between each.</summary>
+    private static string Argument(ReadOnlySpan<char> rest)
+    {
+        rest = rest.Trim();
+        for (var i = 0; i < rest.Length; i++)
+        {
+            if (char.IsWhiteSpace(rest[i]) && (rest[i] != ' ' || rest[i - 1] == ' '))
+            {
+                return string.Join(' ', SplitWords(rest.ToString()));
+            }
+        }
+
+        return rest.ToString();
     }
 
     private static string[] SplitWords(string text) =>

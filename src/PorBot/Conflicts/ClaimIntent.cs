@@ -63,7 +63,7 @@ public sealed class ClaimIntentMiddleware(BotRoutes routes, ClaimCommandHandler 
 {
     public async Task InvokeAsync(TurnContext turn, Func<Task> next, CancellationToken cancellationToken)
     {
-        if (!string.Equals(turn.Activity.Type, ActivityTypes.Message, StringComparison.OrdinalIgnoreCase) || routes.FindCommand(turn.Text) is not null ||
+        if (!string.Equals(turn.Activity.Type, ActivityTypes.Message, StringComparison.OrdinalIgnoreCase) || routes.IsCommand(turn.Text) ||
             ClaimIntentRecognizer.Recognize(turn.Text) is not { } subscriptionId)
         {
             await next();

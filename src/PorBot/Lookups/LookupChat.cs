@@ -137,7 +137,7 @@ public sealed class LookupIntentMiddleware(BotRoutes routes, LookupChat chat) : 
     {
         // Commands route as typed; the partner command itself tries the phrasing ("partner of record for …").
         var isMessage = string.Equals(turn.Activity.Type, Protocol.Activities.ActivityTypes.Message, StringComparison.OrdinalIgnoreCase);
-        if (!isMessage || routes.FindCommand(turn.Text) is not null || !await chat.TryNaturalPhrasingAsync(turn, cancellationToken))
+        if (!isMessage || routes.IsCommand(turn.Text) || !await chat.TryNaturalPhrasingAsync(turn, cancellationToken))
         {
             await next();
         }
