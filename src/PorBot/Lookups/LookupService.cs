@@ -180,14 +180,15 @@ public sealed class LookupService(
     {
         var budget = options.Value.LookupTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(budget);
         try
         {
-            // WaitAsync as well: an adapter that ignores cancellation still cannot hold the answer past the budget.
+            // One timer per lookup: WaitAsync ends the wait at the budget even for an adapter that ignores
+            // cancellation, and the adapter's token is cancelled then, so one that listens stops working.
             return await RunAsync().WaitAsync(budget, time, cancellationToken);
         }
         catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            await timeout.CancelAsync();
             logger.LogWarning("POR registry lookup exceeded its {Budget} budget", budget);
             return new RegistryTimedOut();
         }

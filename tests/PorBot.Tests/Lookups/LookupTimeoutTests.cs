@@ -8,10 +8,11 @@ namespace PorBot.Tests.Lookups;
 public sealed class LookupTimeoutTests : IAsyncLifetime
 {
     private BotTestHost _bot = null!;
+    private HangingRegistry _registry = null!;
 
     public async Task InitializeAsync() => _bot = await BotTestHost.StartAsync(
         settings: new Dictionary<string, string?> { ["PorBot:LookupTimeout"] = "00:00:00.300" },
-        services: s => s.AddSingleton<IPorRegistry>(sp => new HangingRegistry(ActivatorUtilities.CreateInstance<SqlitePorRegistry>(sp))));
+        services: s => s.AddSingleton<IPorRegistry>(sp => _registry = new HangingRegistry(ActivatorUtilities.CreateInstance<SqlitePorRegistry>(sp))));
 
     public async Task DisposeAsync() => await _bot.DisposeAsync();
 
@@ -24,6 +25,8 @@ public sealed class LookupTimeoutTests : IAsyncLifetime
 
         Assert.Equal(LookupChat.TimeoutText, reply.Text);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
+        // An adapter that listens is told to stop at the budget, instead of working on for nobody.
+        Assert.True(_registry.LastToken.IsCancellationRequested);
     }
 
     [Fact]
@@ -43,8 +46,11 @@ public sealed class LookupTimeoutTests : IAsyncLifetime
     {
         private static readonly TimeSpan Stall = TimeSpan.FromSeconds(4);
 
+        public CancellationToken LastToken { get; private set; }
+
         public async Task<PartnerRecord?> GetPartnerByTenantAsync(Guid tenantId, CancellationToken cancellationToken)
         {
+            LastToken = cancellationToken;
             await Task.Delay(Stall, CancellationToken.None);
             return await inner.GetPartnerByTenantAsync(tenantId, CancellationToken.None);
         }
