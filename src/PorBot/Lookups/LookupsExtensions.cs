@@ -23,7 +23,8 @@ public static class LookupsExtensions
         bot.Services.TryAddSingleton<IReadSnapshots, NoReadSnapshots>();
         bot.Services.AddSingleton<LookupAccessPolicy>();
         bot.Services.AddSingleton<LookupService>();
-        bot.Services.AddScoped<LookupChat>();
+        // Stateless over LookupService: one for the process, not one more scoped object on every turn.
+        bot.Services.AddSingleton<LookupChat>();
 
         bot.Services.AddSingleton(new HelpEntry(
             "Look up a Partner of Record",
