@@ -15,8 +15,7 @@ public sealed class SqliteConversationReferenceStore(SqliteDatabase database, Ti
     {
         var key = (reference.TenantId, reference.ConversationId, reference.UserAadObjectId);
         var now = time.GetUtcNow();
-        if (_recent.TryGetValue(key, out var recent) && now - recent.WrittenAt < RewriteAfter &&
-            recent.Reference with { UpdatedAt = default } == reference with { UpdatedAt = default })
+        if (_recent.TryGetValue(key, out var recent) && now - recent.WrittenAt < RewriteAfter && SameApartFromTime(recent.Reference, reference))
         {
             return;
         }
@@ -49,6 +48,10 @@ public sealed class SqliteConversationReferenceStore(SqliteDatabase database, Ti
             .ExecuteNonQueryAsync(cancellationToken);
         _recent[key] = (reference, now);
     }
+
+    // The middleware never sets UpdatedAt, so on the hot path this compares without copying either record.
+    private static bool SameApartFromTime(StoredConversationReference a, StoredConversationReference b) =>
+        a.UpdatedAt == b.UpdatedAt ? a == b : a with { UpdatedAt = default } == b with { UpdatedAt = default };
 
     public async Task MarkDeadAsync(string conversationId, string reason, CancellationToken cancellationToken)
     {
