@@ -38,12 +38,23 @@ public static class LookupCards
             card.AddText($"…and {found.Subscriptions.Count - MaxSubscriptionsShown} more subscriptions. Look up a subscription id to see one of them.", isSubtle: true);
         }
 
-        var next = found.Subscriptions.Select(NextStepQuestion).Distinct(StringComparer.Ordinal).Take(3).ToList();
-        card.AddText("What next", weight: TextWeight.Bolder, spacing: Spacing.Medium);
-        card.AddActionSet(next.Select(q => SubmitAction.ImBack(NextStepTitle(q), q)));
-        AddProvenance(card, found.Subscriptions.Select(s => s.Subscription.Provenance));
+        // One pass: the first three distinct next steps in subscription order, how many are the caller's, the sources.
+        var next = new List<string>(3);
+        var mine = 0;
+        var provenance = new List<Provenance>(found.Subscriptions.Count);
+        foreach (var view in found.Subscriptions)
+        {
+            if (next.Count < 3 && NextStepQuestion(view) is var question && !next.Contains(question)) next.Add(question);
+            if (view.CallerIsPor) mine++;
+            provenance.Add(view.Subscription.Provenance);
+        }
 
-        var mine = found.Subscriptions.Count(s => s.CallerIsPor);
+        card.AddText("What next", weight: TextWeight.Bolder, spacing: Spacing.Medium);
+        var actions = new ActionSet();
+        foreach (var question in next) actions.Actions.Add(SubmitAction.ImBack(NextStepTitle(question), question));
+        card.Add(actions);
+        AddProvenance(card, provenance);
+
         return card.WithFallbackText($"{found.CustomerName}: {Plural(found.Subscriptions.Count, "subscription")}" +
             (mine > 0 ? $", you are Partner of Record for {mine}." : "."));
     }
@@ -276,12 +287,17 @@ public static class LookupCards
         _ => "name",
     };
 
-    private static void AddProvenance(AdaptiveCard card, IEnumerable<Provenance> provenance)
+    private static void AddProvenance(AdaptiveCard card, List<Provenance> provenance)
     {
-        var list = provenance.ToList();
-        if (list.Count == 0) return;
-        var sources = string.Join(", ", list.Select(p => p.Source).Distinct(StringComparer.Ordinal));
-        var updated = list.Max(p => p.UpdatedAt);
+        if (provenance.Count == 0) return;
+        var distinctSources = new List<string>(1);
+        var updated = DateTimeOffset.MinValue;
+        foreach (var p in provenance)
+        {
+            if (!distinctSources.Contains(p.Source)) distinctSources.Add(p.Source);
+            if (p.UpdatedAt > updated) updated = p.UpdatedAt;
+        }
+        var sources = string.Join(", ", distinctSources);
         card.AddText($"Source: {Markdown.Escape(sources)} · updated {updated.UtcDateTime.ToString("d MMM yyyy", CultureInfo.InvariantCulture)}",
             size: TextSize.Small, isSubtle: true, spacing: Spacing.Medium);
     }
