@@ -59,7 +59,7 @@ public static partial class ClaimIntentRecognizer
 /// A claim asked for in natural phrasing gets the same confirmation card as <c>claim &lt;id&gt;</c>. Runs before the
 /// lookup phrasing, which would otherwise read "we're the POR for &lt;id&gt;" as a lookup of that subscription.
 /// </summary>
-public sealed class ClaimIntentMiddleware(BotRoutes routes, ClaimCommandHandler claims) : ITurnMiddleware
+public sealed class ClaimIntentMiddleware(BotRoutes routes) : ITurnMiddleware
 {
     public async Task InvokeAsync(TurnContext turn, Func<Task> next, CancellationToken cancellationToken)
     {
@@ -70,6 +70,7 @@ public sealed class ClaimIntentMiddleware(BotRoutes routes, ClaimCommandHandler 
             return;
         }
 
-        await claims.ConfirmAsync(turn, subscriptionId, cancellationToken);
+        // Resolved only for a claim, not on every message turn: the scope's services grow with each one it makes.
+        await turn.Services.GetRequiredService<ClaimCommandHandler>().ConfirmAsync(turn, subscriptionId, cancellationToken);
     }
 }
