@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -172,6 +173,17 @@ public sealed class ConnectorClient(
 
     private static Uri BuildUri(string operation, string serviceUrl, string relativePath)
     {
+        // Plain concatenation, not new Uri(base, relative): escaped ':' in the first segment must stay a path.
+        return new Uri(BaseUri(operation, serviceUrl) + relativePath, UriKind.Absolute);
+    }
+
+    // A bot talks to a handful of serviceUrls (one per region), each checked once rather than on every call.
+    private static readonly ConcurrentDictionary<string, string> CheckedBaseUris = new(StringComparer.Ordinal);
+    private const int MaxCheckedBaseUris = 64;
+
+    private static string BaseUri(string operation, string serviceUrl)
+    {
+        if (serviceUrl is not null && CheckedBaseUris.TryGetValue(serviceUrl, out var known)) return known;
         if (string.IsNullOrWhiteSpace(serviceUrl)
             || !Uri.TryCreate(serviceUrl.TrimEnd('/') + "/", UriKind.Absolute, out var baseUri)
             || (baseUri.Scheme != Uri.UriSchemeHttps && baseUri.Scheme != Uri.UriSchemeHttp))
@@ -179,8 +191,9 @@ public sealed class ConnectorClient(
             throw new ConnectorException($"{operation} refused: serviceUrl '{serviceUrl}' is not an absolute http(s) URL.",
                 statusCode: null, errorCode: "InvalidServiceUrl", correlationId: null);
         }
-        // Plain concatenation, not new Uri(base, relative): escaped ':' in the first segment must stay a path.
-        return new Uri(baseUri.AbsoluteUri + relativePath, UriKind.Absolute);
+
+        if (CheckedBaseUris.Count >= MaxCheckedBaseUris) CheckedBaseUris.Clear();
+        return CheckedBaseUris[serviceUrl] = baseUri.AbsoluteUri;
     }
 
     private async Task<string?> GetTokenAsync(string operation, CancellationToken cancellationToken)
