@@ -38,7 +38,7 @@ public sealed class ConversationReferenceMiddleware(IConversationReferenceStore 
 
         var isPersonal = turn.IsPersonal;
         var fromUser = activity.Type == ActivityTypes.Message || isPersonal ? activity.From : null;
-        var team = activity.GetTeamsChannelData()?.Team;
+        var team = MayHaveTeam(activity.ChannelData) ? activity.GetTeamsChannelData()?.Team : null;
         await store.UpsertAsync(new StoredConversationReference
         {
             TenantId = turn.TenantId ?? string.Empty,
@@ -54,6 +54,19 @@ public sealed class ConversationReferenceMiddleware(IConversationReferenceStore 
             TeamId = team?.Id,
             TeamAadGroupId = team?.AadGroupId,
         }, cancellationToken);
+    }
+
+    // Most messages come from personal chats, whose channel data names no team: no need to parse it to learn that.
+    private static bool MayHaveTeam(System.Text.Json.JsonElement? channelData)
+    {
+        if (channelData is not { ValueKind: System.Text.Json.JsonValueKind.Object } data) return false;
+        foreach (var property in data.EnumerateObject())
+        {
+            // Case-insensitive, as the protocol options read property names.
+            if (string.Equals(property.Name, "team", StringComparison.OrdinalIgnoreCase)) return true;
+        }
+
+        return false;
     }
 
     private static bool IsRemoval(Activity activity) =>

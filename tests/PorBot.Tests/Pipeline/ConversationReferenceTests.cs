@@ -25,6 +25,30 @@ public sealed class ConversationReferenceTests
         Assert.False(stored.ServiceUrlVerified);
     }
 
+    [Theory]
+    [InlineData("team")]
+    [InlineData("Team")]
+    public async Task ChannelMessage_StoresTheTeamFromChannelData_PersonalMessageStoresNone(string teamProperty)
+    {
+        await using var bot = await BotTestHost.StartAsync();
+        var channelMessage = TestActivities.GroupMention(bot.Connector.ServiceUrl, "help", "19:general@thread.tacv2");
+        channelMessage.Conversation!.ConversationType = ConversationTypes.Channel;
+        channelMessage.ChannelData = System.Text.Json.JsonDocument.Parse($$$"""
+            {"tenant":{"id":"{{{TestActivities.UserTenantId}}}"},"{{{teamProperty}}}":{"id":"19:team-1@thread.tacv2","aadGroupId":"5a1c7d3e-0000-4000-8000-0000000000aa"},"channel":{"id":"19:general@thread.tacv2"}}
+            """).RootElement;
+
+        await bot.PostActivityAsync(channelMessage);
+        await bot.PostActivityAsync(TestActivities.Message(bot.Connector.ServiceUrl, "help"));
+
+        var store = bot.GetRequiredService<IConversationReferenceStore>();
+        var inChannel = await store.GetAsync(TestActivities.UserTenantId, "19:general@thread.tacv2", TestActivities.UserAadObjectId, default);
+        Assert.Equal("19:team-1@thread.tacv2", inChannel?.TeamId);
+        Assert.Equal("5a1c7d3e-0000-4000-8000-0000000000aa", inChannel?.TeamAadGroupId);
+        var personal = await store.GetAsync(TestActivities.UserTenantId, "a:personal-chat-1", TestActivities.UserAadObjectId, default);
+        Assert.NotNull(personal);
+        Assert.Null(personal.TeamId);
+    }
+
     [Fact]
     public async Task ServiceUrlChange_IsPickedUp_AndSurvivesRestart()
     {
