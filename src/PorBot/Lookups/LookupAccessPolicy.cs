@@ -71,17 +71,24 @@ public sealed class LookupAccessPolicy(IPorRegistry registry, IClaimantLookup cl
     {
         if (!caller.MaySeeRegistry) throw new InvalidOperationException("A caller from an unmapped tenant may not see registry data.");
 
-        var claimed = caller.Partner is { } partner && subscriptions.Count > 0
-            ? await claimants.GetClaimedSubscriptionsAsync(partner.PartnerId, subscriptions.Select(s => s.SubscriptionId).ToList(), cancellationToken)
-            : new HashSet<Guid>();
-
-        return subscriptions.Select(s =>
+        IReadOnlySet<Guid> claimed = new HashSet<Guid>();
+        if (caller.Partner is { } partner && subscriptions.Count > 0)
         {
-            var isPor = caller.IsPartner(s.PorPartnerId);
-            var isClaimant = claimed.Contains(s.SubscriptionId);
-            if (s.PorPartnerId is null) return new SubscriptionView(s with { PorPartnerName = null, PorSince = null }, PorStatus.NoneListed, false, isClaimant);
-            if (caller.Role == CallerRole.Operator || isPor || isClaimant) return new SubscriptionView(s, PorStatus.ListedVisible, isPor, isClaimant);
-            return new SubscriptionView(s with { PorPartnerId = null, PorPartnerName = null, PorSince = null }, PorStatus.ListedHidden, false, false);
-        }).ToList();
+            var ids = new Guid[subscriptions.Count];
+            for (var i = 0; i < ids.Length; i++) ids[i] = subscriptions[i].SubscriptionId;
+            claimed = await claimants.GetClaimedSubscriptionsAsync(partner.PartnerId, ids, cancellationToken);
+        }
+
+        var views = new List<SubscriptionView>(subscriptions.Count);
+        foreach (var s in subscriptions) views.Add(View(caller, s, claimed.Contains(s.SubscriptionId)));
+        return views;
+    }
+
+    private static SubscriptionView View(LookupCaller caller, SubscriptionRecord s, bool isClaimant)
+    {
+        var isPor = caller.IsPartner(s.PorPartnerId);
+        if (s.PorPartnerId is null) return new SubscriptionView(s with { PorPartnerName = null, PorSince = null }, PorStatus.NoneListed, false, isClaimant);
+        if (caller.Role == CallerRole.Operator || isPor || isClaimant) return new SubscriptionView(s, PorStatus.ListedVisible, isPor, isClaimant);
+        return new SubscriptionView(s with { PorPartnerId = null, PorPartnerName = null, PorSince = null }, PorStatus.ListedHidden, false, false);
     }
 }

@@ -104,14 +104,11 @@ public sealed class LookupService(
     private async Task<LookupOutcome> ByDomainAsync(LookupCaller caller, LookupQuery query, CancellationToken ct)
     {
         var subscriptions = await registry.GetSubscriptionsByDomainAsync(query.Text, ct);
-        var tenants = subscriptions.GroupBy(s => s.CustomerTenantId).ToList();
-        return tenants.Count switch
-        {
-            0 => new CustomerNotFound(caller, query, []),
-            1 => await FoundAsync(caller, query, subscriptions, ct),
-            _ => new CustomerChoices(caller, query,
-                tenants.Select(t => new CustomerMatch(t.First().CustomerName, t.Key, t.First().CustomerDomain, t.Count(), 1)).ToList(), false),
-        };
+        if (subscriptions.Count == 0) return new CustomerNotFound(caller, query, []);
+        // Almost always one customer per domain: grouped only when there are several.
+        if (subscriptions.All(s => s.CustomerTenantId == subscriptions[0].CustomerTenantId)) return await FoundAsync(caller, query, subscriptions, ct);
+        return new CustomerChoices(caller, query, [.. subscriptions.GroupBy(s => s.CustomerTenantId)
+            .Select(t => new CustomerMatch(t.First().CustomerName, t.Key, t.First().CustomerDomain, t.Count(), 1))], false);
     }
 
     private async Task<LookupOutcome> ByNameAsync(LookupCaller caller, LookupQuery query, int skip, int take, bool expandSingleMatch, CancellationToken ct)
