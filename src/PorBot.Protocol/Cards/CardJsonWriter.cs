@@ -89,18 +89,7 @@ internal static class CardJsonWriter
                 break;
             case FactSet factSet:
                 Head(w, Names.FactSet, factSet);
-                if (factSet.Facts is { } facts)
-                {
-                    w.WriteStartArray(Names.Facts);
-                    foreach (var fact in facts)
-                    {
-                        w.WriteStartObject();
-                        String(w, Names.Title, fact.Title);
-                        String(w, Names.Value, fact.Value);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                }
+                TitlesAndValues(w, Names.Facts, factSet.Facts, static fact => (fact.Title, fact.Value));
                 break;
             case ColumnSet columnSet:
                 Head(w, Names.ColumnSet, columnSet);
@@ -151,18 +140,7 @@ internal static class CardJsonWriter
                 break;
             case ChoiceSetInput input:
                 Head(w, Names.ChoiceSetInput, input);
-                if (input.Choices is { } choices)
-                {
-                    w.WriteStartArray(Names.Choices);
-                    foreach (var choice in choices)
-                    {
-                        w.WriteStartObject();
-                        String(w, Names.Title, choice.Title);
-                        String(w, Names.Value, choice.Value);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                }
+                TitlesAndValues(w, Names.Choices, input.Choices, static choice => (choice.Title, choice.Value));
                 Bool(w, Names.IsMultiSelect, input.IsMultiSelect);
                 Enum(w, Names.Style, input.Style);
                 String(w, Names.Value, input.Value);
@@ -271,6 +249,22 @@ internal static class CardJsonWriter
         Bool(w, Names.IsEnabled, action.IsEnabled);
         Enum(w, Names.Mode, action.Mode);
         w.WriteEndObject();
+    }
+
+    // Facts and choices: both a list of {"title","value"}.
+    private static void TitlesAndValues<T>(Utf8JsonWriter w, JsonEncodedText name, List<T>? items, Func<T, (string? Title, string? Value)> pair)
+    {
+        if (items is null) return;
+        w.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            var (title, value) = pair(item);
+            w.WriteStartObject();
+            String(w, Names.Title, title);
+            String(w, Names.Value, value);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static void Elements(Utf8JsonWriter w, JsonEncodedText name, List<CardElement>? elements, JsonSerializerOptions options)
