@@ -18,29 +18,24 @@ internal static class ActivityJsonWriter
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
-    public static byte[] ToUtf8Bytes(Activity activity, JsonSerializerOptions options)
+    // Synchronous from start to end, and nothing it calls comes back here: one buffer and writer per thread suffice.
+    // Always the wire options, which the per-thread writer was made with.
+    public static byte[] ToUtf8Bytes(Activity activity)
     {
+        var options = ProtocolJson.Options;
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(8 * 1024);
         var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = options.Encoder, MaxDepth = options.MaxDepth });
-        // Taken for the duration: a nested serializer call that ended up here again would get fresh ones.
-        t_buffer = null;
-        t_writer = null;
-        try
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        Write(writer, activity, options);
+        writer.Flush();
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBuffer)
         {
-            buffer.ResetWrittenCount();
-            writer.Reset(buffer);
-            Write(writer, activity, options);
-            writer.Flush();
-            return buffer.WrittenSpan.ToArray();
+            t_buffer = null;
+            t_writer = null;
         }
-        finally
-        {
-            if (buffer.Capacity <= MaxKeptBuffer)
-            {
-                t_buffer = buffer;
-                t_writer = writer;
-            }
-        }
+        return bytes;
     }
 
     public static void Write(Utf8JsonWriter w, Activity a, JsonSerializerOptions options)

@@ -33,7 +33,7 @@ public sealed class ConnectorClient(
         ArgumentException.ThrowIfNullOrEmpty(conversationId);
         ArgumentNullException.ThrowIfNull(activity);
         return await CallAsync<ResourceResponse>("SendToConversation", HttpMethod.Post, serviceUrl,
-            $"v3/conversations/{Escape(conversationId)}/activities", ActivityJsonWriter.ToUtf8Bytes(activity, ProtocolJson.Options), emptyBodyAllowed: true, cancellationToken).ConfigureAwait(false);
+            $"v3/conversations/{Escape(conversationId)}/activities", ActivityJsonWriter.ToUtf8Bytes(activity), emptyBodyAllowed: true, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ResourceResponse> ReplyToActivityAsync(string serviceUrl, string conversationId, string activityId, Activity activity, CancellationToken cancellationToken)
@@ -42,7 +42,7 @@ public sealed class ConnectorClient(
         ArgumentException.ThrowIfNullOrEmpty(activityId);
         ArgumentNullException.ThrowIfNull(activity);
         return await CallAsync<ResourceResponse>("ReplyToActivity", HttpMethod.Post, serviceUrl,
-            $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}", ActivityJsonWriter.ToUtf8Bytes(activity, ProtocolJson.Options), emptyBodyAllowed: true, cancellationToken).ConfigureAwait(false);
+            $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}", ActivityJsonWriter.ToUtf8Bytes(activity), emptyBodyAllowed: true, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ResourceResponse> UpdateActivityAsync(string serviceUrl, string conversationId, string activityId, Activity activity, CancellationToken cancellationToken)

@@ -18,7 +18,7 @@ public class ActivityJsonWriterTests
 
         var expected = ProtocolJson.Serialize(activity);
 
-        Assert.Equal(expected, Encoding.UTF8.GetString(ActivityJsonWriter.ToUtf8Bytes(activity, ProtocolJson.Options)));
+        Assert.Equal(expected, Encoding.UTF8.GetString(ActivityJsonWriter.ToUtf8Bytes(activity)));
         var written = JsonDocument.Parse(expected).RootElement.EnumerateObject().Select(p => p.Name).ToHashSet();
         var declared = typeof(Activity).GetProperties().Where(p => p.GetCustomAttribute<JsonIgnoreAttribute>() is null && p.GetCustomAttribute<JsonExtensionDataAttribute>() is null)
             .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name));
@@ -40,7 +40,7 @@ public class ActivityJsonWriterTests
             ReplyToId = "1485983408511",
         };
 
-        Assert.Equal(ProtocolJson.Serialize(reply), Encoding.UTF8.GetString(ActivityJsonWriter.ToUtf8Bytes(reply, ProtocolJson.Options)));
+        Assert.Equal(ProtocolJson.Serialize(reply), Encoding.UTF8.GetString(ActivityJsonWriter.ToUtf8Bytes(reply)));
     }
 
     [Fact]
@@ -49,8 +49,8 @@ public class ActivityJsonWriterTests
         var large = Activity.CreateMessage(new string('x', 200_000));
         var small = Activity.CreateMessage("small");
 
-        Assert.Equal(ProtocolJson.Serialize(large), Encoding.UTF8.GetString(ActivityJsonWriter.ToUtf8Bytes(large, ProtocolJson.Options)));
-        Assert.Equal("""{"type":"message","text":"small"}""", Encoding.UTF8.GetString(ActivityJsonWriter.ToUtf8Bytes(small, ProtocolJson.Options)));
+        Assert.Equal(ProtocolJson.Serialize(large), Encoding.UTF8.GetString(ActivityJsonWriter.ToUtf8Bytes(large)));
+        Assert.Equal("""{"type":"message","text":"small"}""", Encoding.UTF8.GetString(ActivityJsonWriter.ToUtf8Bytes(small)));
     }
 
     /// <summary>Activity-model objects with every settable property given a value, extension data included.</summary>
