@@ -70,7 +70,9 @@ public sealed class AlertChannelTests : IAsyncLifetime
 
         await _bot.ClaimAsync(Claims.ContosoHeld, Claims.Fabrikam);
 
-        await WaitForRowsAsync(r => r.Any(x => x is { Party: Claims.Contoso, Conversation: ContosoChannel, Status: "Delivered" }));
+        // Every send settled (the other party's alert too), so none lands while the status reply is awaited.
+        await WaitForRowsAsync(r => r.Any(x => x is { Party: Claims.Contoso, Conversation: ContosoChannel, Status: "Delivered" })
+            && r.All(x => x.Status is "Delivered" or "Waiting"));
         Assert.Single(AlertCardsSentTo(ContosoChannel));
         var status = await _bot.AskAsync("alerts status", Sample.ContosoTenant);
         Assert.Contains("Contoso Sales / POR, conversation 19:contoso-por@thread.tacv2", status.Text, StringComparison.Ordinal);
